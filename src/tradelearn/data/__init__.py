@@ -1,0 +1,1 @@
+"""Market data: the canonical event schema, loaders, validation and the local store."""
