@@ -40,7 +40,10 @@ def data_dir(override: str | Path | None = None, *, required: bool = False) -> P
         if not path.is_dir():
             raise ConfigError(f"{DATA_DIR_ENV} must name an existing folder, actually: '{path}'")
         return path
-    for candidate in (Path.cwd() / ".." / "shared" / "data", Path(__file__).resolve().parents[3] / ".." / "shared" / "data"):
+    for candidate in (
+        Path.cwd() / ".." / "shared" / "data",
+        Path(__file__).resolve().parents[3] / ".." / "shared" / "data",
+    ):
         if candidate.is_dir():
             return candidate.resolve()
     if required:

@@ -40,11 +40,11 @@ class FastBook:
         self.M[K.M_BASE] = base
         self.M[K.M_TICK] = tick
         self.M[K.M_NLEV] = n_levels
-        self.LV = np.zeros((4, 2, n_levels), dtype=np.int64)
-        self.O = np.zeros((K.N_OFIELDS, capacity), dtype=np.int64)
+        self.LV = np.zeros((2, n_levels, 4), dtype=np.int64)
+        self.O = np.zeros((capacity, K.N_OFIELDS), dtype=np.int64)
         self.FR = np.zeros(capacity, dtype=np.int64)
         hcap = 1 << max(4, int(2 * capacity - 1).bit_length())
-        self.H = np.full((2, hcap), K.EMPTY_KEY, dtype=np.int64)
+        self.H = np.full((hcap, 2), K.EMPTY_KEY, dtype=np.int64)
         self.M[K.M_HMASK] = hcap - 1
         self.M[K.M_HSHIFT] = 64 - (hcap.bit_length() - 1)
         K.clear(self.LV, self.O, self.FR, self.H, self.M)
@@ -59,9 +59,8 @@ class FastBook:
             return cls(tick)
         lo = (int(prices.min()) // tick - margin_ticks) * tick
         hi = (int(prices.max()) // tick + margin_ticks) * tick
-        n_orders = int(visible.sum())
-        cap = 1 << max(10, min(n_orders, 1 << 20).bit_length())
-        return cls(tick, base=max(lo, 0), n_levels=(hi - max(lo, 0)) // tick + 1, capacity=cap)
+        # slots grow on demand; starting small keeps the hot arrays in cache
+        return cls(tick, base=max(lo, 0), n_levels=(hi - max(lo, 0)) // tick + 1, capacity=4096)
 
     # ---------------------------------------------------------------- properties
     @property
@@ -103,14 +102,14 @@ class FastBook:
         new_hi = max(base + (nlev - 1) * tick, price + pad * tick if i >= nlev else 0)
         new_n = (new_hi - new_base) // tick + 1
         off = (base - new_base) // tick
-        LV = np.zeros((4, 2, new_n), dtype=np.int64)
-        LV[K.HEAD] = -1
-        LV[K.TAIL] = -1
-        LV[:, :, off : off + nlev] = self.LV
+        LV = np.zeros((2, new_n, 4), dtype=np.int64)
+        LV[:, :, K.HEAD] = -1
+        LV[:, :, K.TAIL] = -1
+        LV[:, off : off + nlev, :] = self.LV
         self.LV = LV
-        used = np.ones(self.O.shape[1], dtype=bool)
+        used = np.ones(self.O.shape[0], dtype=bool)
         used[self.FR[: self.M[K.M_NFREE]]] = False
-        self.O[K.O_LVL, used] += off
+        self.O[used, K.O_LVL] += off
         bb, ba = int(self.M[K.M_BEST_BID]), int(self.M[K.M_BEST_ASK])
         self.M[K.M_BEST_BID] = bb + off if bb >= 0 else -1
         self.M[K.M_BEST_ASK] = ba + off if ba < nlev else new_n
@@ -118,9 +117,9 @@ class FastBook:
         self.M[K.M_NLEV] = new_n
 
     def grow_slots(self) -> None:
-        cap = self.O.shape[1]
-        O = np.zeros((K.N_OFIELDS, 2 * cap), dtype=np.int64)
-        O[:, :cap] = self.O
+        cap = self.O.shape[0]
+        O = np.zeros((2 * cap, K.N_OFIELDS), dtype=np.int64)
+        O[:cap] = self.O
         FR = np.zeros(2 * cap, dtype=np.int64)
         nfree = int(self.M[K.M_NFREE])
         FR[:nfree] = self.FR[:nfree]
@@ -131,15 +130,15 @@ class FastBook:
             self.grow_hash(2 * (self.n_orders + 2 * cap))
 
     def grow_hash(self, at_least: int | None = None) -> None:
-        need = at_least if at_least is not None else 2 * self.H.shape[1]
-        hcap = self.H.shape[1]
+        need = at_least if at_least is not None else 2 * self.H.shape[0]
+        hcap = self.H.shape[0]
         while hcap < need:
             hcap *= 2
         old = self.H
-        self.H = np.empty((2, hcap), dtype=np.int64)
+        self.H = np.empty((hcap, 2), dtype=np.int64)
         self.M[K.M_HMASK] = hcap - 1
         self.M[K.M_HSHIFT] = 64 - (hcap.bit_length() - 1)
-        K.rehash(old, self.H, self.M)
+        K.rehash(old, self.H, self.M, self.O)
 
     def handle(self, status: int, events: np.ndarray) -> None:
         """Grow whatever a kernel ran short of."""
@@ -195,7 +194,7 @@ class FastBook:
         i = (price - self.base) // self.tick
         if not 0 <= i < self.n_grid:
             return 0
-        return int(self.LV[K.QTY, _SIDE_INDEX[side], i])
+        return int(self.LV[_SIDE_INDEX[side], i, K.QTY])
 
     def queue(self, side: int, price: int) -> list[tuple[int, int]]:
         """The FIFO queue at a level as (order_id, qty), front first (0 = ghost liquidity)."""
@@ -203,16 +202,16 @@ class FastBook:
         if not 0 <= i < self.n_grid:
             return []
         out = []
-        k = int(self.LV[K.HEAD, _SIDE_INDEX[side], i])
+        k = int(self.LV[_SIDE_INDEX[side], i, K.HEAD])
         while k >= 0:
-            out.append((int(self.O[K.O_ID, k]), int(self.O[K.O_QTY, k])))
-            k = int(self.O[K.O_NEXT, k])
+            out.append((int(self.O[k, K.O_ID]), int(self.O[k, K.O_QTY])))
+            k = int(self.O[k, K.O_NEXT])
         return out
 
     def prices(self, side: int) -> list[int]:
         """Prices with liquidity, best first."""
         s = _SIDE_INDEX[side]
-        idx = np.flatnonzero(self.LV[K.QTY, s] > 0)
+        idx = np.flatnonzero(self.LV[s, :, K.QTY] > 0)
         px = [self.base + int(i) * self.tick for i in idx]
         return px[::-1] if side == 1 else px
 
@@ -221,8 +220,8 @@ class FastBook:
         k = int(K.hash_find(self.H, self.M, order_id))
         if k < 0:
             return None
-        side = 1 if self.O[K.O_SIDE, k] == 0 else -1
-        return side, self.base + int(self.O[K.O_LVL, k]) * self.tick, int(self.O[K.O_QTY, k])
+        side = 1 if self.O[k, K.O_SIDE] == 0 else -1
+        return side, self.base + int(self.O[k, K.O_LVL]) * self.tick, int(self.O[k, K.O_QTY])
 
     def queue_ahead(self, order_id: int) -> int | None:
         """Quantity queued in front of an order at its level (``None`` if unknown)."""
@@ -230,8 +229,8 @@ class FastBook:
         if k < 0:
             return None
         ahead = 0
-        j = int(self.O[K.O_PREV, k])
+        j = int(self.O[k, K.O_PREV])
         while j >= 0:
-            ahead += int(self.O[K.O_QTY, j])
-            j = int(self.O[K.O_PREV, j])
+            ahead += int(self.O[j, K.O_QTY])
+            j = int(self.O[j, K.O_PREV])
         return ahead

@@ -37,7 +37,6 @@ from tradelearn.data.schema import EVENT_DTYPE
 MAX_EXAMPLES = 64
 
 
-
 @dataclass(frozen=True)
 class ReplayReport:
     """What a replay measured (the CLI prints it as JSON)."""
@@ -81,7 +80,9 @@ def verify(events: np.ndarray, book: np.ndarray, levels: int, tick: int) -> Repl
     if events.dtype != EVENT_DTYPE:
         raise TypeError(f"events must be EVENT_DTYPE, actually: {events.dtype}")
     if book.shape != (events.shape[0], 4 * levels):
-        raise ValueError(f"book must have shape ({events.shape[0]}, {4 * levels}), actually: {book.shape}")
+        raise ValueError(
+            f"book must have shape ({events.shape[0]}, {4 * levels}), actually: {book.shape}"
+        )
     n = int(events.shape[0])
     book = np.ascontiguousarray(book, dtype=np.int64)
     t0 = time.perf_counter()
@@ -148,7 +149,9 @@ def _correct_reference(ref: ReferenceBook, row: np.ndarray, levels: int) -> int:
     return changed
 
 
-def verify_reference(events: np.ndarray, book: np.ndarray, levels: int, stop: int | None = None) -> tuple[ReplayReport, ReferenceBook]:
+def verify_reference(
+    events: np.ndarray, book: np.ndarray, levels: int, stop: int | None = None
+) -> tuple[ReplayReport, ReferenceBook]:
     """The one-step check run on the plain-Python reference book (slow; for parity tests)."""
     n = int(events.shape[0]) if stop is None else stop
     t0 = time.perf_counter()
@@ -163,7 +166,9 @@ def verify_reference(events: np.ndarray, book: np.ndarray, levels: int, stop: in
             corr_msgs += 1
             corr_levels += _correct_reference(ref, prev, levels)
         e = events[k]
-        ref.apply(int(e["event"]), int(e["order_id"]), int(e["side"]), int(e["price"]), int(e["qty"]))
+        ref.apply(
+            int(e["event"]), int(e["order_id"]), int(e["side"]), int(e["price"]), int(e["qty"])
+        )
         snap = np.array(ref.snapshot(levels, DUMMY_ASK, DUMMY_BID), dtype=np.int64)
         compared += 1
         if np.array_equal(snap, book[k]):

@@ -45,7 +45,7 @@ DEFAULT_TICK = 100
 MESSAGE_COLUMNS = ("time", "type", "order_id", "size", "price", "direction")
 _NAME_RE = re.compile(
     r"^(?P<symbol>[A-Za-z0-9.\-]+)_(?P<date>\d{4}-\d{2}-\d{2})_(?P<start>\d+)_(?P<end>\d+)_"
-    r"(?P<kind>message|orderbook)_(?P<levels>\d+)\.csv(\.gz)?$"
+    r"(?P<kind>message|orderbook)_(?P<levels>\d+)(?:_[A-Za-z0-9]+)*\.csv(\.gz)?$"
 )
 _EXCHANGE_TZ = ZoneInfo("America/New_York")
 
@@ -149,7 +149,9 @@ def _diagnose(
     for i, row in enumerate(csv.reader(io.StringIO(text))):
         if not row:
             if repair is None:
-                raise DataError("empty line", path=path, row=i + 1, expected=f"{ncol} columns", got="")
+                raise DataError(
+                    "empty line", path=path, row=i + 1, expected=f"{ncol} columns", got=""
+                )
             repair.add(path, i + 1, "*", "empty line")
             continue
         if len(row) != ncol:
@@ -161,7 +163,9 @@ def _diagnose(
                     expected=f"{ncol} columns",
                     got=f"{len(row)} columns: {','.join(row)[:80]}",
                 )
-            repair.add(path, i + 1, "*", f"wrong number of columns (expected {ncol}, got {len(row)})")
+            repair.add(
+                path, i + 1, "*", f"wrong number of columns (expected {ncol}, got {len(row)})"
+            )
             continue
         values: list[float] = []
         bad: tuple[str, str, str] | None = None
@@ -177,7 +181,14 @@ def _diagnose(
             values.append(v)
         if bad is not None:
             if repair is None:
-                raise DataError("unparsable value", path=path, row=i + 1, field=bad[0], expected=bad[1], got=bad[2])
+                raise DataError(
+                    "unparsable value",
+                    path=path,
+                    row=i + 1,
+                    field=bad[0],
+                    expected=bad[1],
+                    got=bad[2],
+                )
             repair.add(path, i + 1, bad[0], f"unparsable value (expected {bad[1]}, got {bad[2]!r})")
             continue
         floats.append(values)
@@ -230,10 +241,16 @@ def _read_matrix(
 
 
 def _check_messages(
-    cols: dict[str, np.ndarray], path: Path, tick_size: int, repair: RepairReport | None, rows: np.ndarray
+    cols: dict[str, np.ndarray],
+    path: Path,
+    tick_size: int,
+    repair: RepairReport | None,
+    rows: np.ndarray,
 ) -> np.ndarray:
     """Return the mask of bad message rows (all False unless repairing)."""
-    t, typ, size, price, direction = (cols[k] for k in ("time", "type", "size", "price", "direction"))
+    t, typ, size, price, direction = (
+        cols[k] for k in ("time", "type", "size", "price", "direction")
+    )
 
     def row_of(i: int) -> int:
         return int(rows[i])
@@ -246,23 +263,59 @@ def _check_messages(
         if mask.any():
             if repair is None:
                 i = int(np.flatnonzero(mask)[0])
-                raise DataError(reason, path=path, row=row_of(i) + 1, field=name, expected=expected, got=values[i].item())
+                raise DataError(
+                    reason,
+                    path=path,
+                    row=row_of(i) + 1,
+                    field=name,
+                    expected=expected,
+                    got=values[i].item(),
+                )
             for i in np.flatnonzero(mask):
-                repair.add(path, row_of(int(i)) + 1, name, f"{reason} (expected {expected}, got {values[i].item()!r})")
+                repair.add(
+                    path,
+                    row_of(int(i)) + 1,
+                    name,
+                    f"{reason} (expected {expected}, got {values[i].item()!r})",
+                )
             bad |= mask
 
-    rule(~np.isfinite(t) | (t < 0) | (t > 86_400 * 2), "time", "bad timestamp", "seconds after midnight", t)
+    rule(
+        ~np.isfinite(t) | (t < 0) | (t > 86_400 * 2),
+        "time",
+        "bad timestamp",
+        "seconds after midnight",
+        t,
+    )
     known = (typ >= 1) & (typ <= 7)
     rule(~known, "type", "unknown event type", "one of 1,2,3,4,5,6,7", typ)
-    rule(~np.isin(direction, (1, -1)), "direction", "unknown direction", "1 (buy) or -1 (sell)", direction)
+    rule(
+        ~np.isin(direction, (1, -1)),
+        "direction",
+        "unknown direction",
+        "1 (buy) or -1 (sell)",
+        direction,
+    )
     trades = typ != 7
     rule(trades & (size <= 0), "size", "non-positive size", "a positive size", size)
     rule(~trades & (size < 0), "size", "negative size on a halt message", "size >= 0", size)
     rule(trades & (price <= 0), "price", "non-positive price", "a positive price", price)
     visible = typ <= 4
-    rule(visible & (price % tick_size != 0), "price", "off-tick price", f"a multiple of the tick {tick_size}", price)
+    rule(
+        visible & (price % tick_size != 0),
+        "price",
+        "off-tick price",
+        f"a multiple of the tick {tick_size}",
+        price,
+    )
     rule(~trades & ~np.isin(price, (-1, 0, 1)), "price", "bad halt indicator", "-1, 0 or 1", price)
-    rule(visible & (cols["order_id"] <= 0), "order_id", "non-positive order id", "a positive order id", cols["order_id"])
+    rule(
+        visible & (cols["order_id"] <= 0),
+        "order_id",
+        "non-positive order id",
+        "a positive order id",
+        cols["order_id"],
+    )
     # non-decreasing time, judged against the last good row so one bad row is one report
     good_t = np.where(bad, -np.inf, t)
     running = np.maximum.accumulate(np.concatenate(([-np.inf], good_t[:-1])))
@@ -271,7 +324,12 @@ def _check_messages(
 
 
 def _check_book(
-    book: np.ndarray, levels: int, path: Path, tick_size: int, repair: RepairReport | None, rows: np.ndarray
+    book: np.ndarray,
+    levels: int,
+    path: Path,
+    tick_size: int,
+    repair: RepairReport | None,
+    rows: np.ndarray,
 ) -> np.ndarray:
     """Return the mask of bad orderbook rows (all False unless repairing)."""
     n = book.shape[0]
@@ -286,7 +344,9 @@ def _check_book(
             dummy = DUMMY_ASK if side_is_ask else DUMMY_BID
             empty = col == dummy
             mask_bad = (~empty & ((col <= 0) | (col % tick_size != 0))) | (empty & (size != 0))
-            expected = f"a positive multiple of {tick_size}, or {dummy} with size 0 for an empty level"
+            expected = (
+                f"a positive multiple of {tick_size}, or {dummy} with size 0 for an empty level"
+            )
         else:
             price = book[:, j - 1]
             dummy = DUMMY_ASK if side_is_ask else DUMMY_BID
@@ -297,10 +357,20 @@ def _check_book(
             if repair is None:
                 i = int(np.flatnonzero(mask_bad)[0])
                 raise DataError(
-                    "bad orderbook value", path=path, row=int(rows[i]) + 1, field=names[j], expected=expected, got=int(col[i])
+                    "bad orderbook value",
+                    path=path,
+                    row=int(rows[i]) + 1,
+                    field=names[j],
+                    expected=expected,
+                    got=int(col[i]),
                 )
             for i in np.flatnonzero(mask_bad):
-                repair.add(path, int(rows[i]) + 1, names[j], f"bad orderbook value (expected {expected}, got {int(col[i])})")
+                repair.add(
+                    path,
+                    int(rows[i]) + 1,
+                    names[j],
+                    f"bad orderbook value (expected {expected}, got {int(col[i])})",
+                )
             bad |= mask_bad
     # levels must be strictly ordered and the book must not be crossed
     ask, bid = book[:, 0::4], book[:, 2::4]
@@ -333,7 +403,12 @@ def _check_book(
                 got=int(ask[i, 0]),
             )
         for i in np.flatnonzero(crossed):
-            repair.add(path, int(rows[i]) + 1, "ask_price_1", f"crossed book (ask {ask[i, 0]} <= bid {bid[i, 0]})")
+            repair.add(
+                path,
+                int(rows[i]) + 1,
+                "ask_price_1",
+                f"crossed book (ask {ask[i, 0]} <= bid {bid[i, 0]})",
+            )
         bad |= crossed
     return bad
 
@@ -402,7 +477,13 @@ def load_lobster(
             first = _decode(opath).split("\n", 1)[0]
             ncols = first.count(",") + 1
             if ncols % 4:
-                raise DataError("orderbook column count is not a multiple of 4", path=opath, row=1, expected="4 x levels columns", got=ncols)
+                raise DataError(
+                    "orderbook column count is not a multiple of 4",
+                    path=opath,
+                    row=1,
+                    expected="4 x levels columns",
+                    got=ncols,
+                )
             levels = ncols // 4
         names = book_columns(levels)
         bcols, bkept = _read_matrix(opath, names, ["i"] * len(names), rep)
@@ -497,7 +578,9 @@ def write_lobster(
     if events.dtype != EVENT_DTYPE:
         raise TypeError(f"events must be EVENT_DTYPE, actually: {events.dtype}")
     if book.shape != (events.shape[0], 4 * levels):
-        raise ValueError(f"book must have shape ({events.shape[0]}, {4 * levels}), actually: {book.shape}")
+        raise ValueError(
+            f"book must have shape ({events.shape[0]}, {4 * levels}), actually: {book.shape}"
+        )
     unknown = ~np.isin(events["event"], np.arange(1, 8))
     if unknown.any():
         i = int(np.flatnonzero(unknown)[0])

@@ -146,7 +146,9 @@ class Instrument:
         for name in ("price_scale", "tick_size", "lot_size"):
             value = getattr(self, name)
             if not isinstance(value, int) or value <= 0:
-                raise ValueError(f"Instrument.{name} must be a positive integer, actually: {value!r}")
+                raise ValueError(
+                    f"Instrument.{name} must be a positive integer, actually: {value!r}"
+                )
 
 
 def empty_events(n: int = 0) -> np.ndarray:

@@ -117,7 +117,14 @@ def check_rows(
         return mask_bad
     if repair is None:
         i = first_true(mask_bad)
-        raise DataError(reason, path=path, row=i + row_offset, field=field_name, expected=expected, got=got(i))
+        raise DataError(
+            reason, path=path, row=i + row_offset, field=field_name, expected=expected, got=got(i)
+        )
     for i in np.flatnonzero(mask_bad):
-        repair.add(path, int(i) + row_offset, field_name, f"{reason} (expected {expected}, got {got(int(i))!r})")
+        repair.add(
+            path,
+            int(i) + row_offset,
+            field_name,
+            f"{reason} (expected {expected}, got {got(int(i))!r})",
+        )
     return mask_bad

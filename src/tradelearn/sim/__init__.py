@@ -1,0 +1,1 @@
+"""Market simulation: the synthetic market now; replay and agent-based exchange later."""

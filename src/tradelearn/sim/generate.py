@@ -1,0 +1,462 @@
+"""A synthetic order-by-order market written as LOBSTER files.
+
+This is the market tradelearn uses when a user has no data: a zero-intelligence order flow
+in the spirit of Smith, Farmer, Gillemot and Krishnamurthy (2003), run by its own small
+matching engine so that every message it writes is consistent with the book it shows.
+
+Flow (all arrivals Poisson, all randomness from one ``numpy.random.Generator``):
+
+* limit orders arrive at rate ``limit_rate``; the side is a fair coin; the price sits
+  ``d`` ticks behind the opposite best quote, ``d`` geometric with mean ``1/depth_p`` (so most
+  orders join near the touch, a few improve or fall deep); size is a round lot (100) with
+  probability ``round_lot_p``, else uniform in 1..99;
+* market orders arrive at rate ``market_rate`` and take liquidity front of queue first,
+  walking levels; each resting order they touch is one EXECUTE message (LOBSTER type 4)
+  with the resting order's side, all sharing the market order's timestamp;
+* every resting order is cancelled at rate ``cancel_rate`` (so the total cancel rate grows
+  with the book); a cancel is a full DELETE (type 3) with probability ``1 - partial_p`` and
+  otherwise a partial CANCEL (type 2) of half the order;
+* hidden executions (type 5) arrive at rate ``hidden_rate`` at the mid price; they do
+  not change the visible book, as in LOBSTER.
+
+The engine writes every message (full depth), so a replay of the message file reproduces
+the orderbook file exactly. The agent-based simulator of later issues replaces this flow
+with calibrated, reactive traders; this module stays as the fast, dependency-free default.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from numba import njit
+
+from tradelearn.data.lobster import DUMMY_ASK, DUMMY_BID, midnight_ns, write_lobster
+from tradelearn.data.schema import EVENT_DTYPE, empty_events
+from tradelearn.errors import ConfigError
+
+
+@dataclass(frozen=True, kw_only=True)
+class FlowParams:
+    """Parameters of the synthetic order flow (rates per second)."""
+
+    limit_rate: float = 8.0
+    market_rate: float = 1.2
+    cancel_rate: float = 0.03
+    hidden_rate: float = 0.2
+    depth_p: float = 0.25
+    partial_p: float = 0.05
+    round_lot_p: float = 0.6
+    start_price: int = 1_000_000
+    """Initial mid in LOBSTER units (USD x 10000)."""
+    tick: int = 100
+    initial_depth: int = 20
+    """Levels per side seeded at the open (as orders that rested from before it)."""
+
+    def validate(self) -> None:
+        for name in ("limit_rate", "market_rate", "cancel_rate", "hidden_rate"):
+            value = getattr(self, name)
+            if not value >= 0:
+                raise ConfigError(f"FlowParams.{name} must be >= 0, actually: {value}")
+        for name in ("depth_p", "partial_p", "round_lot_p"):
+            value = getattr(self, name)
+            if not 0 < value <= 1 and not (name != "depth_p" and value == 0):
+                raise ConfigError(f"FlowParams.{name} must be in (0, 1], actually: {value}")
+        if self.tick <= 0 or self.start_price <= 100 * self.tick:
+            raise ConfigError(
+                f"FlowParams.start_price must exceed 100 ticks, actually: {self.start_price}"
+            )
+
+
+# --------------------------------------------------------------------------- engine
+# Orders are indexed by their id (ids are assigned 1, 2, 3, ...), levels by tick index.
+
+
+@njit(cache=False)
+def _best(lv_qty: np.ndarray, s: int, start: int) -> int:
+    n = lv_qty.shape[1]
+    j = start
+    if s == 0:
+        while j >= 0 and lv_qty[0, j] == 0:
+            j -= 1
+    else:
+        while j < n and lv_qty[1, j] == 0:
+            j += 1
+    return j
+
+
+@njit(cache=False)
+def _generate(
+    rng: np.random.Generator,
+    n_max: int,
+    t_end_ns: int,
+    t0_ns: int,
+    rates: np.ndarray,
+    probs: np.ndarray,
+    start_idx: int,
+    n_grid: int,
+    init_depth: int,
+    out_ev: np.ndarray,
+    out_book: np.ndarray,
+    levels: int,
+    base: int,
+    tick: int,
+) -> int:
+    limit_rate, market_rate, cancel_rate, hidden_rate = rates[0], rates[1], rates[2], rates[3]
+    depth_p, partial_p, lot_p = probs[0], probs[1], probs[2]
+    cap = n_max + 2 * init_depth + 2
+    o_qty = np.zeros(cap, dtype=np.int64)
+    o_lvl = np.zeros(cap, dtype=np.int64)
+    o_side = np.zeros(cap, dtype=np.int64)
+    o_next = np.full(cap, -1, dtype=np.int64)
+    o_prev = np.full(cap, -1, dtype=np.int64)
+    live = np.zeros(cap, dtype=np.int64)  # ids of resting orders (for uniform cancels)
+    live_pos = np.full(cap, -1, dtype=np.int64)
+    n_live = 0
+    lv_qty = np.zeros((2, n_grid), dtype=np.int64)
+    lv_head = np.full((2, n_grid), -1, dtype=np.int64)
+    lv_tail = np.full((2, n_grid), -1, dtype=np.int64)
+    best_bid = -1
+    best_ask = n_grid
+    next_id = 1
+    n = 0
+    t = t0_ns
+    mid_idx = start_idx
+    # the book resting from before the open: a few orders per level, written as adds
+    # at the open so that the files are self-contained
+    for depth in range(1, init_depth + 1):
+        for s in range(2):
+            i = mid_idx - depth if s == 0 else mid_idx + depth
+            if i < 0 or i >= n_grid:
+                continue
+            for _ in range(1 + rng.integers(0, 3)):
+                if n >= n_max:
+                    break
+                q = 100 if rng.random() < lot_p else 1 + rng.integers(0, 99)
+                oid = next_id
+                next_id += 1
+                o_qty[oid] = q
+                o_lvl[oid] = i
+                o_side[oid] = s
+                tail = lv_tail[s, i]
+                o_prev[oid] = tail
+                o_next[oid] = -1
+                if tail >= 0:
+                    o_next[tail] = oid
+                else:
+                    lv_head[s, i] = oid
+                lv_tail[s, i] = oid
+                lv_qty[s, i] += q
+                live[n_live] = oid
+                live_pos[oid] = n_live
+                n_live += 1
+                if s == 0 and i > best_bid:
+                    best_bid = i
+                if s == 1 and i < best_ask:
+                    best_ask = i
+                e = out_ev[n]
+                e.ts_exchange = t
+                e.ts_local = t
+                e.event = 1
+                e.side = 1 if s == 0 else -1
+                e.order_id = oid
+                e.price = base + i * tick
+                e.qty = q
+                _snap(lv_qty, best_bid, best_ask, out_book, n, levels, base, tick)
+                n += 1
+    while n < n_max:
+        total = limit_rate + market_rate + hidden_rate + cancel_rate * n_live
+        t += 1 + np.int64(rng.exponential(1e9 / total))
+        if t >= t_end_ns:
+            break
+        u = rng.random() * total
+        e = out_ev[n]
+        if u < limit_rate:
+            s = 0 if rng.random() < 0.5 else 1
+            d = rng.geometric(depth_p)  # 1, 2, 3, ... ticks behind the opposite quote
+            if s == 0:
+                ref = (
+                    best_ask if best_ask < n_grid else (best_bid + 1 if best_bid >= 0 else mid_idx)
+                )
+                i = ref - d
+            else:
+                ref = (
+                    best_bid if best_bid >= 0 else (best_ask - 1 if best_ask < n_grid else mid_idx)
+                )
+                i = ref + d
+            if i < 1 or i >= n_grid - 1:
+                continue
+            q = 100 if rng.random() < lot_p else 1 + rng.integers(0, 99)
+            oid = next_id
+            next_id += 1
+            o_qty[oid] = q
+            o_lvl[oid] = i
+            o_side[oid] = s
+            tail = lv_tail[s, i]
+            o_prev[oid] = tail
+            o_next[oid] = -1
+            if tail >= 0:
+                o_next[tail] = oid
+            else:
+                lv_head[s, i] = oid
+            lv_tail[s, i] = oid
+            lv_qty[s, i] += q
+            live[n_live] = oid
+            live_pos[oid] = n_live
+            n_live += 1
+            if s == 0 and i > best_bid:
+                best_bid = i
+            if s == 1 and i < best_ask:
+                best_ask = i
+            e.ts_exchange = t
+            e.ts_local = t
+            e.event = 1
+            e.side = 1 if s == 0 else -1
+            e.order_id = oid
+            e.price = base + i * tick
+            e.qty = q
+            _snap(lv_qty, best_bid, best_ask, out_book, n, levels, base, tick)
+            n += 1
+        elif u < limit_rate + market_rate:
+            # a market order: buy takes asks (s = 1 resting), sell takes bids
+            s = 1 if rng.random() < 0.5 else 0
+            want = 100 if rng.random() < lot_p else 1 + rng.integers(0, 99)
+            while want > 0 and n < n_max:
+                i = best_ask if s == 1 else best_bid
+                if i < 0 or i >= n_grid:
+                    break
+                oid = lv_head[s, i]
+                take = min(want, o_qty[oid])
+                want -= take
+                o_qty[oid] -= take
+                lv_qty[s, i] -= take
+                e = out_ev[n]
+                e.ts_exchange = t
+                e.ts_local = t
+                e.event = 4
+                e.side = 1 if s == 0 else -1
+                e.order_id = oid
+                e.price = base + i * tick
+                e.qty = take
+                if o_qty[oid] == 0:
+                    nxt = o_next[oid]
+                    lv_head[s, i] = nxt
+                    if nxt >= 0:
+                        o_prev[nxt] = -1
+                    else:
+                        lv_tail[s, i] = -1
+                    p = live_pos[oid]
+                    last = live[n_live - 1]
+                    live[p] = last
+                    live_pos[last] = p
+                    live_pos[oid] = -1
+                    n_live -= 1
+                if lv_qty[s, i] == 0:
+                    if s == 0:
+                        best_bid = _best(lv_qty, 0, i - 1)
+                    else:
+                        best_ask = _best(lv_qty, 1, i + 1)
+                _snap(lv_qty, best_bid, best_ask, out_book, n, levels, base, tick)
+                n += 1
+        elif u < limit_rate + market_rate + hidden_rate:
+            if best_bid < 0 or best_ask >= n_grid:
+                continue
+            e.ts_exchange = t
+            e.ts_local = t
+            e.event = 5
+            e.side = 1 if rng.random() < 0.5 else -1
+            e.order_id = 0
+            e.price = base + (best_bid + best_ask) * tick // 2
+            e.qty = 100 if rng.random() < lot_p else 1 + rng.integers(0, 99)
+            _snap(lv_qty, best_bid, best_ask, out_book, n, levels, base, tick)
+            n += 1
+        else:
+            if n_live == 0:
+                continue
+            oid = live[rng.integers(0, n_live)]
+            s = o_side[oid]
+            i = o_lvl[oid]
+            e.ts_exchange = t
+            e.ts_local = t
+            e.side = 1 if s == 0 else -1
+            e.order_id = oid
+            e.price = base + i * tick
+            if o_qty[oid] > 1 and rng.random() < partial_p:
+                q = o_qty[oid] // 2
+                e.event = 2
+                e.qty = q
+                o_qty[oid] -= q
+                lv_qty[s, i] -= q
+            else:
+                e.event = 3
+                e.qty = o_qty[oid]
+                lv_qty[s, i] -= o_qty[oid]
+                o_qty[oid] = 0
+                prev = o_prev[oid]
+                nxt = o_next[oid]
+                if prev >= 0:
+                    o_next[prev] = nxt
+                else:
+                    lv_head[s, i] = nxt
+                if nxt >= 0:
+                    o_prev[nxt] = prev
+                else:
+                    lv_tail[s, i] = prev
+                p = live_pos[oid]
+                last = live[n_live - 1]
+                live[p] = last
+                live_pos[last] = p
+                live_pos[oid] = -1
+                n_live -= 1
+                if lv_qty[s, i] == 0:
+                    if s == 0 and i == best_bid:
+                        best_bid = _best(lv_qty, 0, i - 1)
+                    elif s == 1 and i == best_ask:
+                        best_ask = _best(lv_qty, 1, i + 1)
+            _snap(lv_qty, best_bid, best_ask, out_book, n, levels, base, tick)
+            n += 1
+    return n
+
+
+@njit(cache=False)
+def _snap(
+    lv_qty: np.ndarray,
+    best_bid: int,
+    best_ask: int,
+    out: np.ndarray,
+    row: int,
+    levels: int,
+    base: int,
+    tick: int,
+) -> None:
+    if levels == 0:
+        return
+    n_grid = lv_qty.shape[1]
+    j = best_ask
+    for lvl in range(levels):
+        while j < n_grid and lv_qty[1, j] == 0:
+            j += 1
+        if j < n_grid:
+            out[row, 4 * lvl] = base + j * tick
+            out[row, 4 * lvl + 1] = lv_qty[1, j]
+            j += 1
+        else:
+            out[row, 4 * lvl] = DUMMY_ASK
+            out[row, 4 * lvl + 1] = 0
+    j = best_bid
+    for lvl in range(levels):
+        while j >= 0 and lv_qty[0, j] == 0:
+            j -= 1
+        if j >= 0:
+            out[row, 4 * lvl + 2] = base + j * tick
+            out[row, 4 * lvl + 3] = lv_qty[0, j]
+            j -= 1
+        else:
+            out[row, 4 * lvl + 2] = DUMMY_BID
+            out[row, 4 * lvl + 3] = 0
+
+
+@dataclass(frozen=True)
+class SyntheticDay:
+    """A generated day: canonical events and (optionally) LOBSTER book rows."""
+
+    symbol: str
+    date: dt.date
+    levels: int
+    events: np.ndarray
+    book: np.ndarray | None
+    tick: int
+
+
+def generate_day(
+    *,
+    seed: int | np.random.Generator,
+    seconds: float = 23_400.0,
+    levels: int = 10,
+    symbol: str = "SYN",
+    date: dt.date = dt.date(2024, 1, 2),
+    params: FlowParams | None = None,
+    max_events: int | None = None,
+    with_book: bool = True,
+) -> SyntheticDay:
+    """Generate a synthetic trading session starting at 09:30 New York time.
+
+    Parameters
+    ----------
+    seed
+        Seed or generator; the same seed and arguments give the same day, bit for bit.
+    seconds
+        Session length (23,400 s is 09:30-16:00).
+    levels
+        Levels per side in the book rows (0 with ``with_book=False``).
+    max_events
+        Stop after this many messages (default: enough for the expected flow).
+    with_book
+        Also record the top ``levels`` after every message.
+    """
+    p = params or FlowParams()
+    p.validate()
+    if not seconds > 0:
+        raise ConfigError(f"seconds must be positive, actually: {seconds}")
+    if with_book and not 1 <= levels <= 200:
+        raise ConfigError(f"levels must be in 1..200, actually: {levels}")
+    if not symbol or "_" in symbol:
+        raise ConfigError(f"symbol must be non-empty without '_', actually: {symbol!r}")
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    if max_events is None:
+        # generous bound on the flow: limit + market (several fills) + hidden + cancels
+        expected = (p.limit_rate * 2 + p.market_rate * 6 + p.hidden_rate) * seconds
+        max_events = int(expected * 1.5) + 10 * p.initial_depth + 1000
+    # a grid from one tick up to twice the opening price (or +-20,000 ticks)
+    start_idx = min(20_000, p.start_price // p.tick - 1)
+    n_grid = 2 * start_idx
+    base = p.start_price - start_idx * p.tick
+    lv = levels if with_book else 0
+    out_ev = empty_events(max_events)
+    out_book = np.zeros((max_events if with_book else 1, 4 * max(lv, 1)), dtype=np.int64)
+    t0 = midnight_ns(date) + 34_200 * 1_000_000_000
+    n = _generate(
+        rng,
+        max_events,
+        t0 + int(seconds * 1e9),
+        t0,
+        np.array([p.limit_rate, p.market_rate, p.cancel_rate, p.hidden_rate]),
+        np.array([p.depth_p, p.partial_p, p.round_lot_p]),
+        start_idx,
+        n_grid,
+        p.initial_depth,
+        out_ev,
+        out_book,
+        lv,
+        base,
+        p.tick,
+    )
+    events = out_ev[:n].copy()
+    book = out_book[:n].copy() if with_book else None
+    return SyntheticDay(symbol=symbol, date=date, levels=lv, events=events, book=book, tick=p.tick)
+
+
+def write_day(
+    day: SyntheticDay, out_dir: str | Path, *, gzip_files: bool = False
+) -> tuple[Path, Path]:
+    """Write a generated day as a LOBSTER message/orderbook pair."""
+    if day.book is None:
+        raise ConfigError("the day was generated with with_book=False; LOBSTER files need the book")
+    start = 34_200
+    end = 57_600
+    return write_lobster(
+        out_dir,
+        symbol=day.symbol,
+        date=day.date,
+        levels=day.levels,
+        events=day.events,
+        book=day.book,
+        start_s=start,
+        end_s=end,
+        gzip_files=gzip_files,
+    )
+
+
+__all__ = ["EVENT_DTYPE", "FlowParams", "SyntheticDay", "generate_day", "write_day"]

@@ -1,0 +1,1 @@
+"""Builders and tiny markets that tests and users share."""
