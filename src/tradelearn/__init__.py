@@ -1,3 +1,3 @@
-"""tradelearn: market data, an L3 order book and simulator, alpha, execution and risk in one loop."""
+"""tradelearn: market data, an L3 book and simulator, alpha, execution and risk in one loop."""
 
 __version__ = "0.1.0"

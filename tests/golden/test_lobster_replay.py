@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tradelearn.testing.realdata import lobster_pair, real_path
 from tradelearn.book.replay import verify, verify_reference
 from tradelearn.data.lobster import load_lobster
+from tradelearn.testing.realdata import lobster_pair, real_path
 
 # symbol, levels: (rows_matched, corrections)
 PINNED = {
@@ -47,10 +47,18 @@ def test_partial_aapl_level10_replays_with_zero_unexplained() -> None:
 def test_reference_book_agrees_on_the_first_hour_of_goog_level10() -> None:
     day = load_lobster(*lobster_pair("GOOG", 10))
     assert day.book is not None
-    stop = int(np.searchsorted(day.events["ts_exchange"], day.events["ts_exchange"][0] + 3600 * 10**9))
+    stop = int(
+        np.searchsorted(day.events["ts_exchange"], day.events["ts_exchange"][0] + 3600 * 10**9)
+    )
     fast = verify(day.events[:stop], day.book[:stop], 10, 100)
     ref, _ = verify_reference(day.events, day.book, 10, stop=stop)
-    for field in ("rows_compared", "rows_matched", "rows_matched_in_window", "corrections", "corrected_levels"):
+    for field in (
+        "rows_compared",
+        "rows_matched",
+        "rows_matched_in_window",
+        "corrections",
+        "corrected_levels",
+    ):
         assert getattr(fast, field) == getattr(ref, field), field
 
 

@@ -22,7 +22,9 @@ def test_random_streams_give_identical_books_after_every_event(seed: int, n: int
     fast = FastBook(100, base=999_000, n_levels=4, capacity=2)
     for k in range(n):
         e = events[k]
-        ref.apply(int(e["event"]), int(e["order_id"]), int(e["side"]), int(e["price"]), int(e["qty"]))
+        ref.apply(
+            int(e["event"]), int(e["order_id"]), int(e["side"]), int(e["price"]), int(e["qty"])
+        )
         fast.apply(events, k, k + 1)
         assert fast.snapshot(10).tolist() == ref.snapshot(10, DUMMY_ASK, DUMMY_BID), f"event {k}"
     for side in (1, -1):
@@ -48,6 +50,12 @@ def test_verification_agrees_between_implementations_on_a_generated_day() -> Non
     assert day.book is not None
     fast = verify(day.events, day.book, 5, day.tick)
     ref, _ = verify_reference(day.events, day.book, 5)
-    for field in ("rows_compared", "rows_matched", "rows_matched_in_window", "unexplained", "corrections"):
+    for field in (
+        "rows_compared",
+        "rows_matched",
+        "rows_matched_in_window",
+        "unexplained",
+        "corrections",
+    ):
         assert getattr(fast, field) == getattr(ref, field), field
     assert fast.unexplained == 0

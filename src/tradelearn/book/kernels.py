@@ -16,6 +16,18 @@ stores (see :class:`tradelearn.book.fast.FastBook` for the owner of the arrays):
 Kernels return a status: ``OK``, or ``NEED_GRID`` / ``NEED_SLOTS`` / ``NEED_HASH`` with
 the event index in ``M[M_STOP]`` so that the Python owner grows an array and resumes.
 The rules they implement are written out in :mod:`tradelearn.book.reference`.
+
+Speed notes for :func:`apply_events` (the replay hot loop):
+
+* Its common paths (add, cancel/execute/delete of a known id) are written out in the
+  loop itself. A helper that takes arrays and is inlined by numba at the IR level
+  (``inline="always"``) leaves ``NRT_incref``/``NRT_decref`` calls (atomic reference
+  count updates) on the arrays in the caller's loop; those cost about as much as the
+  book work itself. Only cold paths (unknown ids, corrections, MODIFY, CLEAR) call
+  helpers.
+* The scalars of ``M`` that change per event are local variables during the loop and are
+  written back around every helper call and on return: a store into ``LV``/``O``/``H``
+  may alias ``M`` for the compiler, so it would otherwise reload them after every store.
 """
 
 from __future__ import annotations
@@ -37,7 +49,7 @@ OK, NEED_GRID, NEED_SLOTS, NEED_HASH = 0, 1, 2, 3
 EMPTY_KEY = -1
 
 # event codes (tradelearn.data.schema.EventType)
-E_ADD, E_CANCEL, E_DELETE, E_EXECUTE, E_MODIFY, E_CLEAR = 1, 2, 3, 4, 8, 9
+E_ADD, E_CANCEL, E_DELETE, E_EXECUTE, E_MODIFY, E_CLEAR = 1, 2, 3, 4, 8, 9  # CANCEL..EXECUTE contiguous
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
@@ -382,7 +394,7 @@ def apply_events(
             else:
                 ba = min(ba, i)
             norders += 1
-        elif code == E_DELETE or code == E_CANCEL or code == E_EXECUTE:
+        elif E_CANCEL <= code <= E_EXECUTE:  # CANCEL, DELETE, EXECUTE
             oid = e.order_id
             q = e.qty
             j = _home(oid, shift)
@@ -458,7 +470,7 @@ def apply_events(
                 norders = M[M_NORDERS]
                 bb = M[M_BEST_BID]
                 ba = M[M_BEST_ASK]
-        elif code == E_MODIFY or code == E_CLEAR:
+        elif code in (E_MODIFY, E_CLEAR):
             if code == E_MODIFY:
                 if nfree == 0:
                     status = NEED_SLOTS
@@ -480,7 +492,8 @@ def apply_events(
             M[M_UNKNOWN] = unknown
             M[M_ANOMALY] = anomaly
             if code == E_MODIFY:
-                _modify(LV, O, FR, H, M, e.order_id, (1 - e.side) >> 1, level_index(e.price, base, tick), e.qty, e.ts_exchange)
+                s = (1 - e.side) >> 1
+                _modify(LV, O, FR, H, M, e.order_id, s, i, e.qty, e.ts_exchange)
             else:
                 clear(LV, O, FR, H, M)
             nfree = M[M_NFREE]
@@ -500,7 +513,18 @@ def apply_events(
 
 
 @njit(cache=True, error_model="numpy")
-def _modify(LV: np.ndarray, O: np.ndarray, FR: np.ndarray, H: np.ndarray, M: np.ndarray, oid: int, s: int, i: int, qty: int, ts: int) -> None:
+def _modify(
+    LV: np.ndarray,
+    O: np.ndarray,
+    FR: np.ndarray,
+    H: np.ndarray,
+    M: np.ndarray,
+    oid: int,
+    s: int,
+    i: int,
+    qty: int,
+    ts: int,
+) -> None:
     """MODIFY: keep priority when only the size shrinks at the same price, else re-add."""
     k = hash_find(H, M, oid)
     if k >= 0 and O[k, O_LVL] == i and qty <= O[k, O_QTY]:

@@ -72,10 +72,13 @@ def demo(
                 "demo", lob.symbol, lob.date, lob.events, book=lob.book, levels=lob.levels
             )
             steps["ingest_seconds"] = round(time.perf_counter() - t0, 3)
-            t0 = time.perf_counter()
-            events = store.read_events("demo", lob.symbol, lob.date)
-            book_rows = store.read_book("demo", lob.symbol, lob.date)
-            steps["store_read_seconds"] = round(time.perf_counter() - t0, 4)
+            best = float("inf")
+            for _ in range(3):  # best of three, as the benchmark does
+                t0 = time.perf_counter()
+                events = store.read_events("demo", lob.symbol, lob.date)
+                book_rows = store.read_book("demo", lob.symbol, lob.date)
+                best = min(best, time.perf_counter() - t0)
+            steps["store_read_seconds"] = round(best, 4)
             steps["store_read_speedup_vs_csv"] = round(
                 steps["parse_seconds"] / max(steps["store_read_seconds"], 1e-9), 1
             )
@@ -84,7 +87,7 @@ def demo(
             ).to_pylist()
             steps["events_by_type"] = {int(r["event"]): int(r["n"]) for r in by_type}
             prog.update(task, advance=1, description="replay")
-            secs, fb = replay_throughput(events, lob.instrument.tick_size, repeats=3)
+            secs, _ = replay_throughput(events, lob.instrument.tick_size, repeats=3)
             steps["messages"] = int(events.shape[0])
             steps["replay_messages_per_second"] = round(events.shape[0] / secs)
             prog.update(task, advance=1, description="verify")

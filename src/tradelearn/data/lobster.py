@@ -271,7 +271,7 @@ def _check_messages(
                     expected=expected,
                     got=values[i].item(),
                 )
-            for i in np.flatnonzero(mask):
+            for i in map(int, np.flatnonzero(mask)):
                 repair.add(
                     path,
                     row_of(int(i)) + 1,
@@ -364,7 +364,7 @@ def _check_book(
                     expected=expected,
                     got=int(col[i]),
                 )
-            for i in np.flatnonzero(mask_bad):
+            for i in map(int, np.flatnonzero(mask_bad)):
                 repair.add(
                     path,
                     int(rows[i]) + 1,
@@ -402,7 +402,7 @@ def _check_book(
                 expected=f"best ask above best bid {int(bid[i, 0])}",
                 got=int(ask[i, 0]),
             )
-        for i in np.flatnonzero(crossed):
+        for i in map(int, np.flatnonzero(crossed)):
             repair.add(
                 path,
                 int(rows[i]) + 1,
@@ -517,10 +517,10 @@ def load_lobster(
     bad_msg = _check_messages(mcols, mpath, tick_size, rep, mrows)
     bad = bad_msg | bad_book
     if bad.any():
-        for i in np.flatnonzero(bad_msg & ~bad_book):
+        for i in map(int, np.flatnonzero(bad_msg & ~bad_book)):
             if opath is not None:
                 report.add(opath, int(mrows[i]) + 1, "*", "partner message row was dropped")
-        for i in np.flatnonzero(bad_book & ~bad_msg):
+        for i in map(int, np.flatnonzero(bad_book & ~bad_msg)):
             report.add(mpath, int(mrows[i]) + 1, "*", "partner orderbook row was dropped")
         keep = ~bad
         mcols = {k: v[keep] for k, v in mcols.items()}

@@ -120,7 +120,7 @@ def check_rows(
         raise DataError(
             reason, path=path, row=i + row_offset, field=field_name, expected=expected, got=got(i)
         )
-    for i in np.flatnonzero(mask_bad):
+    for i in map(int, np.flatnonzero(mask_bad)):
         repair.add(
             path,
             int(i) + row_offset,

@@ -74,7 +74,7 @@ class FlowParams:
 # Orders are indexed by their id (ids are assigned 1, 2, 3, ...), levels by tick index.
 
 
-@njit(cache=False)
+@njit(cache=True)
 def _best(lv_qty: np.ndarray, s: int, start: int) -> int:
     n = lv_qty.shape[1]
     j = start
@@ -87,7 +87,7 @@ def _best(lv_qty: np.ndarray, s: int, start: int) -> int:
     return j
 
 
-@njit(cache=False)
+@njit(cache=True)
 def _generate(
     rng: np.random.Generator,
     n_max: int,
@@ -168,7 +168,7 @@ def _generate(
                 n += 1
     while n < n_max:
         total = limit_rate + market_rate + hidden_rate + cancel_rate * n_live
-        t += 1 + np.int64(rng.exponential(1e9 / total))
+        t = t + 1 + int(rng.exponential(1e9 / total))
         if t >= t_end_ns:
             break
         u = rng.random() * total
@@ -320,7 +320,7 @@ def _generate(
     return n
 
 
-@njit(cache=False)
+@njit(cache=True)
 def _snap(
     lv_qty: np.ndarray,
     best_bid: int,

@@ -55,13 +55,21 @@ class ReferenceDriver:
 class FastDriver:
     """Drives :class:`FastBook` one event at a time (small grid and capacity, to exercise growth)."""
 
-    def __init__(self, tick: int = 100, base: int = 1_000_000, n_levels: int = 8, capacity: int = 4) -> None:
+    def __init__(
+        self, tick: int = 100, base: int = 1_000_000, n_levels: int = 8, capacity: int = 4
+    ) -> None:
         self.book = FastBook(tick, base=base, n_levels=n_levels, capacity=capacity)
         self._ev = empty_events(1)
 
     def apply(self, event: int, order_id: int, side: int, price: int, qty: int) -> None:
         e = self._ev
-        e["event"], e["order_id"], e["side"], e["price"], e["qty"] = event, order_id, side, price, qty
+        e["event"], e["order_id"], e["side"], e["price"], e["qty"] = (
+            event,
+            order_id,
+            side,
+            price,
+            qty,
+        )
         self.book.apply(e)
 
     def set_level(self, side: int, price: int, qty: int) -> bool:
@@ -81,7 +89,12 @@ class FastDriver:
 
 
 def random_stream(
-    rng: np.random.Generator, n: int, *, tick: int = 100, mid: int = 1_000_000, spread_ticks: int = 40
+    rng: np.random.Generator,
+    n: int,
+    *,
+    tick: int = 100,
+    mid: int = 1_000_000,
+    spread_ticks: int = 40,
 ) -> np.ndarray:
     """A random but valid-looking event stream: adds that never cross, cancels, deletes,
     executions and modifies of live orders, and references to ids never seen."""
@@ -105,7 +118,13 @@ def random_stream(
                 low = (max(bids) if bids else mid - tick) + tick
                 price = low + tick * int(rng.integers(0, spread_ticks))
             qty = int(rng.integers(1, 300))
-            e["event"], e["order_id"], e["side"], e["price"], e["qty"] = EventType.ADD, next_id, side, price, qty
+            e["event"], e["order_id"], e["side"], e["price"], e["qty"] = (
+                EventType.ADD,
+                next_id,
+                side,
+                price,
+                qty,
+            )
             live[next_id] = (side, price, qty)
             best[side] = price
             next_id += 1

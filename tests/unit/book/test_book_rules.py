@@ -90,7 +90,9 @@ def test_unknown_id_takes_from_ghost_first_then_newest(book: BookDriver) -> None
     assert book.queue(BID, 999_900) == [(7, 100), (8, 50)]
 
 
-def test_set_level_grows_with_ghost_at_front_and_shrinks_from_ghost_then_back(book: BookDriver) -> None:
+def test_set_level_grows_with_ghost_at_front_and_shrinks_from_ghost_then_back(
+    book: BookDriver,
+) -> None:
     book.apply(E.ADD, 1, ASK, 1_000_100, 100)
     assert book.set_level(ASK, 1_000_100, 130)
     assert book.queue(ASK, 1_000_100) == [(0, 30), (1, 100)]
@@ -107,7 +109,9 @@ def test_delete_when_book_holds_more_of_order_then_excess_stays_as_ghost(book: B
     assert book.queue(ASK, 1_000_100) == [(0, 10)]
 
 
-def test_delete_when_book_holds_less_of_order_then_shortfall_comes_from_level(book: BookDriver) -> None:
+def test_delete_when_book_holds_less_of_order_then_shortfall_comes_from_level(
+    book: BookDriver,
+) -> None:
     book.apply(E.ADD, 1, BID, 999_900, 100)
     book.apply(E.ADD, 2, BID, 999_900, 100)
     book.apply(E.ADD, 3, BID, 999_900, 100)

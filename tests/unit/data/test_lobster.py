@@ -44,7 +44,10 @@ GOOD_BOOK = [
 
 
 def write_pair(
-    tmp_path: Path, messages: list[str] = GOOD_MESSAGES, book: list[str] = GOOD_BOOK, gz: bool = False
+    tmp_path: Path,
+    messages: list[str] = GOOD_MESSAGES,
+    book: list[str] = GOOD_BOOK,
+    gz: bool = False,
 ) -> tuple[Path, Path]:
     suffix = ".gz" if gz else ""
     m = tmp_path / (MSG + suffix)
@@ -58,12 +61,19 @@ def write_pair(
 def test_parse_name_reads_symbol_date_levels() -> None:
     name = parse_name("GOOG_2012-06-21_34200000_57600000_orderbook_10.csv.gz")
     assert name is not None
-    assert (name.symbol, name.date, name.levels, name.kind) == ("GOOG", dt.date(2012, 6, 21), 10, "orderbook")
+    assert (name.symbol, name.date, name.levels, name.kind) == (
+        "GOOG",
+        dt.date(2012, 6, 21),
+        10,
+        "orderbook",
+    )
     assert parse_name("notlobster.csv") is None
 
 
 @pytest.mark.parametrize("gz", [False, True])
-def test_load_when_pair_is_good_then_events_and_book_match_the_files(tmp_path: Path, gz: bool) -> None:
+def test_load_when_pair_is_good_then_events_and_book_match_the_files(
+    tmp_path: Path, gz: bool
+) -> None:
     m, o = write_pair(tmp_path, gz=gz)
     day = load_lobster(m, o)
     assert day.symbol == "TEST" and day.levels == 2 and day.n == 6
@@ -122,7 +132,9 @@ def test_load_when_message_row_is_bad_then_error_names_file_row_field(
     assert MSG in str(err) and "row 3" in str(err) and expected in str(err)
 
 
-def test_load_when_message_row_has_wrong_column_count_then_error_says_expected_and_got(tmp_path: Path) -> None:
+def test_load_when_message_row_has_wrong_column_count_then_error_says_expected_and_got(
+    tmp_path: Path,
+) -> None:
     m, o = write_pair(tmp_path, messages=_with(GOOD_MESSAGES, 4, "34202,2,12,20,999900"))
     with pytest.raises(DataError, match=r"row 5.*expected 6 columns, got '5 columns"):
         load_lobster(m, o)
@@ -156,7 +168,9 @@ def test_load_when_book_is_crossed_then_error_names_row(tmp_path: Path) -> None:
         ("1000100,70,999900,50,9999999999,5,999800,40", "ask_price_2"),
     ],
 )
-def test_load_when_book_value_is_bad_then_error_names_the_column(tmp_path: Path, row: str, field: str) -> None:
+def test_load_when_book_value_is_bad_then_error_names_the_column(
+    tmp_path: Path, row: str, field: str
+) -> None:
     m, o = write_pair(tmp_path, book=_with(GOOD_BOOK, 2, row))
     with pytest.raises(DataError) as info:
         load_lobster(m, o)
@@ -164,7 +178,9 @@ def test_load_when_book_value_is_bad_then_error_names_the_column(tmp_path: Path,
 
 
 def test_load_when_levels_out_of_order_then_error(tmp_path: Path) -> None:
-    m, o = write_pair(tmp_path, book=_with(GOOD_BOOK, 1, "1000100,100,999900,50,1000000,5,999800,40"))
+    m, o = write_pair(
+        tmp_path, book=_with(GOOD_BOOK, 1, "1000100,100,999900,50,1000000,5,999800,40")
+    )
     with pytest.raises(DataError, match="levels out of order"):
         load_lobster(m, o)
 
@@ -233,7 +249,13 @@ def test_write_then_load_round_trips_exactly(tmp_path: Path) -> None:
     day = load_lobster(m, o)
     assert day.book is not None
     m2, o2 = write_lobster(
-        tmp_path / "out", symbol="TEST", date=day.date, levels=2, events=day.events, book=day.book, gzip_files=True
+        tmp_path / "out",
+        symbol="TEST",
+        date=day.date,
+        levels=2,
+        events=day.events,
+        book=day.book,
+        gzip_files=True,
     )
     back = load_lobster(m2, o2)
     assert np.array_equal(back.events, day.events)

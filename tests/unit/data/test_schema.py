@@ -27,7 +27,9 @@ def test_events_round_trip_through_arrow() -> None:
     ev = empty_events(100)
     for name in EVENT_DTYPE.names or ():
         info = np.iinfo(EVENT_DTYPE[name])
-        ev[name] = rng.integers(info.min, info.max, size=100, dtype=EVENT_DTYPE[name], endpoint=True)
+        ev[name] = rng.integers(
+            info.min, info.max, size=100, dtype=EVENT_DTYPE[name], endpoint=True
+        )
     assert np.array_equal(events_from_arrow(events_to_arrow(ev)), ev)
 
 
@@ -37,5 +39,7 @@ def test_events_to_arrow_when_dtype_is_wrong_then_type_error() -> None:
 
 
 def test_instrument_when_tick_not_positive_then_error_says_actual() -> None:
-    with pytest.raises(ValueError, match=r"Instrument.tick_size must be a positive integer, actually: 0"):
+    with pytest.raises(
+        ValueError, match=r"Instrument.tick_size must be a positive integer, actually: 0"
+    ):
         Instrument(symbol="X", price_scale=10_000, tick_size=0)
