@@ -72,19 +72,102 @@ class FlowParams:
 
 # --------------------------------------------------------------------------- engine
 # Orders are indexed by their id (ids are assigned 1, 2, 3, ...), levels by tick index.
+# O[id] = (qty, level, side 0 bid / 1 ask, next id in queue, previous id in queue);
+# S holds the scalars: resting orders, best bid and ask index, next id.
+Q, LVL, SIDE, NXT, PRV = 0, 1, 2, 3, 4
+S_LIVE, S_BID, S_ASK, S_ID = 0, 1, 2, 3
 
 
 @njit(cache=True)
-def _best(lv_qty: np.ndarray, s: int, start: int) -> int:
-    n = lv_qty.shape[1]
-    j = start
-    if s == 0:
-        while j >= 0 and lv_qty[0, j] == 0:
-            j -= 1
+def _rest(
+    O: np.ndarray,
+    S: np.ndarray,
+    live: np.ndarray,
+    live_pos: np.ndarray,
+    lv: np.ndarray,
+    s: int,
+    i: int,
+    q: int,
+) -> int:
+    """A new order of ``q`` at the back of level ``i`` of side ``s``; returns its id."""
+    oid = S[S_ID]
+    S[S_ID] += 1
+    tail = lv[2, s, i]
+    O[oid, Q], O[oid, LVL], O[oid, SIDE], O[oid, NXT], O[oid, PRV] = q, i, s, -1, tail
+    if tail >= 0:
+        O[tail, NXT] = oid
     else:
-        while j < n and lv_qty[1, j] == 0:
-            j += 1
-    return j
+        lv[1, s, i] = oid
+    lv[2, s, i] = oid
+    lv[0, s, i] += q
+    live[S[S_LIVE]] = oid
+    live_pos[oid] = S[S_LIVE]
+    S[S_LIVE] += 1
+    if s == 0 and i > S[S_BID]:
+        S[S_BID] = i
+    if s == 1 and i < S[S_ASK]:
+        S[S_ASK] = i
+    return oid
+
+
+@njit(cache=True)
+def _take(
+    O: np.ndarray,
+    S: np.ndarray,
+    live: np.ndarray,
+    live_pos: np.ndarray,
+    lv: np.ndarray,
+    oid: int,
+    q: int,
+) -> None:
+    """Remove ``q`` of an order; an order that reaches zero leaves its queue."""
+    s, i = O[oid, SIDE], O[oid, LVL]
+    O[oid, Q] -= q
+    lv[0, s, i] -= q
+    if O[oid, Q] == 0:
+        prev, nxt = O[oid, PRV], O[oid, NXT]
+        if prev >= 0:
+            O[prev, NXT] = nxt
+        else:
+            lv[1, s, i] = nxt
+        if nxt >= 0:
+            O[nxt, PRV] = prev
+        else:
+            lv[2, s, i] = prev
+        p = live_pos[oid]
+        last = live[S[S_LIVE] - 1]
+        live[p] = last
+        live_pos[last] = p
+        S[S_LIVE] -= 1
+    if lv[0, s, i] == 0:
+        n_grid = lv.shape[2]
+        if s == 0 and i == S[S_BID]:
+            j = i - 1
+            while j >= 0 and lv[0, 0, j] == 0:
+                j -= 1
+            S[S_BID] = j
+        elif s == 1 and i == S[S_ASK]:
+            j = i + 1
+            while j < n_grid and lv[0, 1, j] == 0:
+                j += 1
+            S[S_ASK] = j
+
+
+@njit(cache=True)
+def _emit(ev: np.ndarray, n: int, t: int, code: int, s: int, oid: int, price: int, q: int) -> None:
+    e = ev[n]
+    e.ts_exchange = t
+    e.ts_local = t
+    e.event = code
+    e.side = 1 if s == 0 else -1
+    e.order_id = oid
+    e.price = price
+    e.qty = q
+
+
+@njit(cache=True)
+def _lot(rng: np.random.Generator, lot_p: float) -> int:
+    return 100 if rng.random() < lot_p else 1 + int(rng.integers(0, 99))
 
 
 @njit(cache=True)
@@ -106,216 +189,83 @@ def _generate(
 ) -> int:
     limit_rate, market_rate, cancel_rate, hidden_rate = rates[0], rates[1], rates[2], rates[3]
     depth_p, partial_p, lot_p = probs[0], probs[1], probs[2]
-    cap = n_max + 2 * init_depth + 2
-    o_qty = np.zeros(cap, dtype=np.int64)
-    o_lvl = np.zeros(cap, dtype=np.int64)
-    o_side = np.zeros(cap, dtype=np.int64)
-    o_next = np.full(cap, -1, dtype=np.int64)
-    o_prev = np.full(cap, -1, dtype=np.int64)
+    cap = n_max + 4 * init_depth + 2
+    O = np.full((cap, 5), -1, dtype=np.int64)
     live = np.zeros(cap, dtype=np.int64)  # ids of resting orders (for uniform cancels)
     live_pos = np.full(cap, -1, dtype=np.int64)
-    n_live = 0
-    lv_qty = np.zeros((2, n_grid), dtype=np.int64)
-    lv_head = np.full((2, n_grid), -1, dtype=np.int64)
-    lv_tail = np.full((2, n_grid), -1, dtype=np.int64)
-    best_bid = -1
-    best_ask = n_grid
-    next_id = 1
+    lv = np.full((3, 2, n_grid), -1, dtype=np.int64)  # qty, head id, tail id
+    lv[0] = 0
+    S = np.array([0, -1, n_grid, 1], dtype=np.int64)
     n = 0
     t = t0_ns
-    mid_idx = start_idx
-    # the book resting from before the open: a few orders per level, written as adds
-    # at the open so that the files are self-contained
+    # the book resting from before the open: a few orders per level, written as adds at
+    # the open so that the files are self-contained
     for depth in range(1, init_depth + 1):
         for s in range(2):
-            i = mid_idx - depth if s == 0 else mid_idx + depth
-            if i < 0 or i >= n_grid:
-                continue
+            i = start_idx - depth if s == 0 else start_idx + depth
             for _ in range(1 + rng.integers(0, 3)):
                 if n >= n_max:
                     break
-                q = 100 if rng.random() < lot_p else 1 + rng.integers(0, 99)
-                oid = next_id
-                next_id += 1
-                o_qty[oid] = q
-                o_lvl[oid] = i
-                o_side[oid] = s
-                tail = lv_tail[s, i]
-                o_prev[oid] = tail
-                o_next[oid] = -1
-                if tail >= 0:
-                    o_next[tail] = oid
-                else:
-                    lv_head[s, i] = oid
-                lv_tail[s, i] = oid
-                lv_qty[s, i] += q
-                live[n_live] = oid
-                live_pos[oid] = n_live
-                n_live += 1
-                if s == 0 and i > best_bid:
-                    best_bid = i
-                if s == 1 and i < best_ask:
-                    best_ask = i
-                e = out_ev[n]
-                e.ts_exchange = t
-                e.ts_local = t
-                e.event = 1
-                e.side = 1 if s == 0 else -1
-                e.order_id = oid
-                e.price = base + i * tick
-                e.qty = q
-                _snap(lv_qty, best_bid, best_ask, out_book, n, levels, base, tick)
+                q = _lot(rng, lot_p)
+                oid = _rest(O, S, live, live_pos, lv, s, i, q)
+                _emit(out_ev, n, t, 1, s, oid, base + i * tick, q)
+                _snap(lv[0], S[S_BID], S[S_ASK], out_book, n, levels, base, tick)
                 n += 1
     while n < n_max:
-        total = limit_rate + market_rate + hidden_rate + cancel_rate * n_live
+        total = limit_rate + market_rate + hidden_rate + cancel_rate * S[S_LIVE]
         t = t + 1 + int(rng.exponential(1e9 / total))
         if t >= t_end_ns:
             break
         u = rng.random() * total
-        e = out_ev[n]
+        bb, ba = S[S_BID], S[S_ASK]
         if u < limit_rate:
             s = 0 if rng.random() < 0.5 else 1
             d = rng.geometric(depth_p)  # 1, 2, 3, ... ticks behind the opposite quote
             if s == 0:
-                ref = (
-                    best_ask if best_ask < n_grid else (best_bid + 1 if best_bid >= 0 else mid_idx)
-                )
-                i = ref - d
+                i = (ba if ba < n_grid else (bb + 1 if bb >= 0 else start_idx)) - d
             else:
-                ref = (
-                    best_bid if best_bid >= 0 else (best_ask - 1 if best_ask < n_grid else mid_idx)
-                )
-                i = ref + d
+                i = (bb if bb >= 0 else (ba - 1 if ba < n_grid else start_idx)) + d
             if i < 1 or i >= n_grid - 1:
                 continue
-            q = 100 if rng.random() < lot_p else 1 + rng.integers(0, 99)
-            oid = next_id
-            next_id += 1
-            o_qty[oid] = q
-            o_lvl[oid] = i
-            o_side[oid] = s
-            tail = lv_tail[s, i]
-            o_prev[oid] = tail
-            o_next[oid] = -1
-            if tail >= 0:
-                o_next[tail] = oid
-            else:
-                lv_head[s, i] = oid
-            lv_tail[s, i] = oid
-            lv_qty[s, i] += q
-            live[n_live] = oid
-            live_pos[oid] = n_live
-            n_live += 1
-            if s == 0 and i > best_bid:
-                best_bid = i
-            if s == 1 and i < best_ask:
-                best_ask = i
-            e.ts_exchange = t
-            e.ts_local = t
-            e.event = 1
-            e.side = 1 if s == 0 else -1
-            e.order_id = oid
-            e.price = base + i * tick
-            e.qty = q
-            _snap(lv_qty, best_bid, best_ask, out_book, n, levels, base, tick)
+            q = _lot(rng, lot_p)
+            oid = _rest(O, S, live, live_pos, lv, s, i, q)
+            _emit(out_ev, n, t, 1, s, oid, base + i * tick, q)
+            _snap(lv[0], S[S_BID], S[S_ASK], out_book, n, levels, base, tick)
             n += 1
         elif u < limit_rate + market_rate:
-            # a market order: buy takes asks (s = 1 resting), sell takes bids
+            # a market order: a buy takes resting asks (s = 1), a sell takes resting bids
             s = 1 if rng.random() < 0.5 else 0
-            want = 100 if rng.random() < lot_p else 1 + rng.integers(0, 99)
+            want = _lot(rng, lot_p)
             while want > 0 and n < n_max:
-                i = best_ask if s == 1 else best_bid
+                i = S[S_ASK] if s == 1 else S[S_BID]
                 if i < 0 or i >= n_grid:
                     break
-                oid = lv_head[s, i]
-                take = min(want, o_qty[oid])
-                want -= take
-                o_qty[oid] -= take
-                lv_qty[s, i] -= take
-                e = out_ev[n]
-                e.ts_exchange = t
-                e.ts_local = t
-                e.event = 4
-                e.side = 1 if s == 0 else -1
-                e.order_id = oid
-                e.price = base + i * tick
-                e.qty = take
-                if o_qty[oid] == 0:
-                    nxt = o_next[oid]
-                    lv_head[s, i] = nxt
-                    if nxt >= 0:
-                        o_prev[nxt] = -1
-                    else:
-                        lv_tail[s, i] = -1
-                    p = live_pos[oid]
-                    last = live[n_live - 1]
-                    live[p] = last
-                    live_pos[last] = p
-                    live_pos[oid] = -1
-                    n_live -= 1
-                if lv_qty[s, i] == 0:
-                    if s == 0:
-                        best_bid = _best(lv_qty, 0, i - 1)
-                    else:
-                        best_ask = _best(lv_qty, 1, i + 1)
-                _snap(lv_qty, best_bid, best_ask, out_book, n, levels, base, tick)
+                oid = lv[1, s, i]
+                q = min(want, O[oid, Q])
+                want -= q
+                _take(O, S, live, live_pos, lv, oid, q)
+                _emit(out_ev, n, t, 4, s, oid, base + i * tick, q)
+                _snap(lv[0], S[S_BID], S[S_ASK], out_book, n, levels, base, tick)
                 n += 1
         elif u < limit_rate + market_rate + hidden_rate:
-            if best_bid < 0 or best_ask >= n_grid:
+            if bb < 0 or ba >= n_grid:
                 continue
-            e.ts_exchange = t
-            e.ts_local = t
-            e.event = 5
-            e.side = 1 if rng.random() < 0.5 else -1
-            e.order_id = 0
-            e.price = base + (best_bid + best_ask) * tick // 2
-            e.qty = 100 if rng.random() < lot_p else 1 + rng.integers(0, 99)
-            _snap(lv_qty, best_bid, best_ask, out_book, n, levels, base, tick)
+            side = 0 if rng.random() < 0.5 else 1
+            _emit(out_ev, n, t, 5, side, 0, base + (bb + ba) * tick // 2, _lot(rng, lot_p))
+            _snap(lv[0], bb, ba, out_book, n, levels, base, tick)
             n += 1
         else:
-            if n_live == 0:
+            if S[S_LIVE] == 0:
                 continue
-            oid = live[rng.integers(0, n_live)]
-            s = o_side[oid]
-            i = o_lvl[oid]
-            e.ts_exchange = t
-            e.ts_local = t
-            e.side = 1 if s == 0 else -1
-            e.order_id = oid
-            e.price = base + i * tick
-            if o_qty[oid] > 1 and rng.random() < partial_p:
-                q = o_qty[oid] // 2
-                e.event = 2
-                e.qty = q
-                o_qty[oid] -= q
-                lv_qty[s, i] -= q
+            oid = live[rng.integers(0, S[S_LIVE])]
+            s, i, held = O[oid, SIDE], O[oid, LVL], O[oid, Q]
+            if held > 1 and rng.random() < partial_p:
+                code, q = 2, held // 2
             else:
-                e.event = 3
-                e.qty = o_qty[oid]
-                lv_qty[s, i] -= o_qty[oid]
-                o_qty[oid] = 0
-                prev = o_prev[oid]
-                nxt = o_next[oid]
-                if prev >= 0:
-                    o_next[prev] = nxt
-                else:
-                    lv_head[s, i] = nxt
-                if nxt >= 0:
-                    o_prev[nxt] = prev
-                else:
-                    lv_tail[s, i] = prev
-                p = live_pos[oid]
-                last = live[n_live - 1]
-                live[p] = last
-                live_pos[last] = p
-                live_pos[oid] = -1
-                n_live -= 1
-                if lv_qty[s, i] == 0:
-                    if s == 0 and i == best_bid:
-                        best_bid = _best(lv_qty, 0, i - 1)
-                    elif s == 1 and i == best_ask:
-                        best_ask = _best(lv_qty, 1, i + 1)
-            _snap(lv_qty, best_bid, best_ask, out_book, n, levels, base, tick)
+                code, q = 3, held
+            _take(O, S, live, live_pos, lv, oid, q)
+            _emit(out_ev, n, t, code, s, oid, base + i * tick, q)
+            _snap(lv[0], S[S_BID], S[S_ASK], out_book, n, levels, base, tick)
             n += 1
     return n
 

@@ -10,9 +10,9 @@ import polars as pl
 import pyarrow as pa
 import pytest
 
-from tradelearn.config import data_dir
 from tradelearn.data.daily import DAILY_COLUMNS, load_daily
 from tradelearn.errors import ConfigError, DataError
+from tradelearn.testing.realdata import real_path
 
 PANEL_HEADER = "date,open,high,low,close,volume,Name"
 GOOD_PANEL = [
@@ -34,13 +34,7 @@ def write_csv(path: Path, header: str, rows: list[str], *, gz: bool = False) -> 
 
 
 def real_file(relative: str) -> Path:
-    root = data_dir()
-    if root is None:
-        pytest.skip("real data ../shared/data not present")
-    path = root / relative
-    if not path.is_file():
-        pytest.skip(f"real data file {relative} not present")
-    return path
+    return real_path(relative)
 
 
 # --------------------------------------------------------------------------- loading

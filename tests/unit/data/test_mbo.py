@@ -19,7 +19,6 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from tradelearn.config import data_dir
 from tradelearn.data.mbo import (
     MBO_PRICE_SCALE,
     MboData,
@@ -29,6 +28,7 @@ from tradelearn.data.mbo import (
 )
 from tradelearn.data.schema import EVENT_DTYPE, EVENT_SCHEMA, EventFlag, EventType
 from tradelearn.errors import DataError
+from tradelearn.testing.realdata import real_path
 
 ES = 17077
 NQ = 17078
@@ -119,13 +119,7 @@ def write_dbn(
 
 
 def real_file(name: str) -> Path:
-    root = data_dir()
-    if root is None:
-        pytest.skip("real data ../shared/data not present")
-    path = root / NAUTILUS / name
-    if not path.is_file():
-        pytest.skip(f"real data file {NAUTILUS}/{name} not present")
-    return path
+    return real_path(f"{NAUTILUS}/{name}")
 
 
 def a_book_session() -> list[bytes]:

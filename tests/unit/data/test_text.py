@@ -8,9 +8,9 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from tradelearn.config import data_dir
 from tradelearn.data.text import LABELS, load_text
 from tradelearn.errors import ConfigError, DataError
+from tradelearn.testing.realdata import real_path
 
 PHRASES = [
     "Operating profit rose to EUR 13.1 mn from EUR 8.7 mn .@positive",
@@ -26,13 +26,7 @@ def write_lines(path: Path, lines: list[str], *, encoding: str = "iso-8859-1") -
 
 
 def real_file(relative: str) -> Path:
-    root = data_dir()
-    if root is None:
-        pytest.skip("real data ../shared/data not present")
-    path = root / relative
-    if not path.is_file():
-        pytest.skip(f"real data file {relative} not present")
-    return path
+    return real_path(relative)
 
 
 # --------------------------------------------------------------------------- loading
