@@ -29,11 +29,15 @@ class FastBook:
         Initial number of order slots (grows by doubling).
     """
 
-    def __init__(self, tick: int, base: int = 0, n_levels: int = 1024, capacity: int = 1 << 14) -> None:
+    def __init__(
+        self, tick: int, base: int = 0, n_levels: int = 1024, capacity: int = 1 << 14
+    ) -> None:
         if tick <= 0:
             raise ValueError(f"tick must be positive, actually: {tick}")
         if n_levels <= 0 or capacity <= 0:
-            raise ValueError(f"n_levels and capacity must be positive, actually: {n_levels}, {capacity}")
+            raise ValueError(
+                f"n_levels and capacity must be positive, actually: {n_levels}, {capacity}"
+            )
         if base % tick:
             raise ValueError(f"base must be a multiple of tick {tick}, actually: {base}")
         self.M = np.zeros(K.M_SIZE, dtype=np.int64)
@@ -170,7 +174,18 @@ class FastBook:
         self.ensure_price(price)
         if self.M[K.M_NFREE] == 0:
             self.grow_slots()
-        return bool(K.set_level(self.LV, self.O, self.FR, self.H, self.M, _SIDE_INDEX[side], (price - self.base) // self.tick, qty))
+        return bool(
+            K.set_level(
+                self.LV,
+                self.O,
+                self.FR,
+                self.H,
+                self.M,
+                _SIDE_INDEX[side],
+                (price - self.base) // self.tick,
+                qty,
+            )
+        )
 
     def clear(self) -> None:
         K.clear(self.LV, self.O, self.FR, self.H, self.M)

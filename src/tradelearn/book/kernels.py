@@ -49,7 +49,14 @@ OK, NEED_GRID, NEED_SLOTS, NEED_HASH = 0, 1, 2, 3
 EMPTY_KEY = -1
 
 # event codes (tradelearn.data.schema.EventType)
-E_ADD, E_CANCEL, E_DELETE, E_EXECUTE, E_MODIFY, E_CLEAR = 1, 2, 3, 4, 8, 9  # CANCEL..EXECUTE contiguous
+E_ADD, E_CANCEL, E_DELETE, E_EXECUTE, E_MODIFY, E_CLEAR = (
+    1,
+    2,
+    3,
+    4,
+    8,
+    9,
+)  # CANCEL..EXECUTE contiguous
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
@@ -149,7 +156,9 @@ def _fix_best_after_empty(LV: np.ndarray, M: np.ndarray, s: int, i: int) -> None
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _unlink(LV: np.ndarray, O: np.ndarray, FR: np.ndarray, H: np.ndarray, M: np.ndarray, k: int) -> None:
+def _unlink(
+    LV: np.ndarray, O: np.ndarray, FR: np.ndarray, H: np.ndarray, M: np.ndarray, k: int
+) -> None:
     """Remove order slot ``k`` from its queue, the index and the level totals."""
     s = O[k, O_SIDE]
     i = O[k, O_LVL]
@@ -174,7 +183,9 @@ def _unlink(LV: np.ndarray, O: np.ndarray, FR: np.ndarray, H: np.ndarray, M: np.
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _reduce_slot(LV: np.ndarray, O: np.ndarray, FR: np.ndarray, H: np.ndarray, M: np.ndarray, k: int, qty: int) -> None:
+def _reduce_slot(
+    LV: np.ndarray, O: np.ndarray, FR: np.ndarray, H: np.ndarray, M: np.ndarray, k: int, qty: int
+) -> None:
     if qty >= O[k, O_QTY]:
         _unlink(LV, O, FR, H, M, k)
     else:
@@ -183,7 +194,16 @@ def _reduce_slot(LV: np.ndarray, O: np.ndarray, FR: np.ndarray, H: np.ndarray, M
 
 
 @njit(cache=True, error_model="numpy")
-def _take_from_level(LV: np.ndarray, O: np.ndarray, FR: np.ndarray, H: np.ndarray, M: np.ndarray, s: int, i: int, qty: int) -> None:
+def _take_from_level(
+    LV: np.ndarray,
+    O: np.ndarray,
+    FR: np.ndarray,
+    H: np.ndarray,
+    M: np.ndarray,
+    s: int,
+    i: int,
+    qty: int,
+) -> None:
     """Remove ``qty`` from a level: ghost at the front first, then the newest orders."""
     head = LV[s, i, HEAD]
     if head >= 0 and O[head, O_ID] == 0 and qty > 0:
@@ -219,7 +239,18 @@ def _link_back(LV: np.ndarray, O: np.ndarray, M: np.ndarray, k: int, s: int, i: 
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _add(LV: np.ndarray, O: np.ndarray, FR: np.ndarray, H: np.ndarray, M: np.ndarray, oid: int, s: int, i: int, qty: int, ts: int) -> None:
+def _add(
+    LV: np.ndarray,
+    O: np.ndarray,
+    FR: np.ndarray,
+    H: np.ndarray,
+    M: np.ndarray,
+    oid: int,
+    s: int,
+    i: int,
+    qty: int,
+    ts: int,
+) -> None:
     if oid == 0 or qty <= 0:
         M[M_ANOMALY] += 1
         return
@@ -248,7 +279,16 @@ def _add(LV: np.ndarray, O: np.ndarray, FR: np.ndarray, H: np.ndarray, M: np.nda
 
 
 @njit(cache=True, error_model="numpy")
-def set_level(LV: np.ndarray, O: np.ndarray, FR: np.ndarray, H: np.ndarray, M: np.ndarray, s: int, i: int, qty: int) -> bool:
+def set_level(
+    LV: np.ndarray,
+    O: np.ndarray,
+    FR: np.ndarray,
+    H: np.ndarray,
+    M: np.ndarray,
+    s: int,
+    i: int,
+    qty: int,
+) -> bool:
     """Make level ``i`` of side ``s`` hold ``qty`` (ghost at the front); True if it changed.
 
     The caller guarantees a free slot (``M[M_NFREE] > 0``).
@@ -311,7 +351,14 @@ def _hash_remove(H: np.ndarray, O: np.ndarray, mask: int, shift: int, i: int) ->
 
 @njit(cache=True, error_model="numpy")
 def apply_events(
-    ev: np.ndarray, i0: int, i1: int, LV: np.ndarray, O: np.ndarray, FR: np.ndarray, H: np.ndarray, M: np.ndarray
+    ev: np.ndarray,
+    i0: int,
+    i1: int,
+    LV: np.ndarray,
+    O: np.ndarray,
+    FR: np.ndarray,
+    H: np.ndarray,
+    M: np.ndarray,
 ) -> int:
     """Apply events ``ev[i0:i1]`` (EVENT_DTYPE records); return a status code.
 
@@ -556,7 +603,9 @@ def clear(LV: np.ndarray, O: np.ndarray, FR: np.ndarray, H: np.ndarray, M: np.nd
 
 
 @njit(cache=True, error_model="numpy")
-def snapshot_into(LV: np.ndarray, M: np.ndarray, n_levels: int, out: np.ndarray, dummy_ask: int, dummy_bid: int) -> None:
+def snapshot_into(
+    LV: np.ndarray, M: np.ndarray, n_levels: int, out: np.ndarray, dummy_ask: int, dummy_bid: int
+) -> None:
     """Write the best ``n_levels`` in LOBSTER layout (ask px, ask qty, bid px, bid qty)."""
     base = M[M_BASE]
     tick = M[M_TICK]
@@ -600,12 +649,14 @@ def rehash(H_old: np.ndarray, H_new: np.ndarray, M: np.ndarray, O: np.ndarray) -
 # kernels, so everything compiled together lives together)
 DUMMY_ASK = 9_999_999_999
 DUMMY_BID = -9_999_999_999
-C_NEXT, C_COMPARED, C_MATCHED, C_IN_WINDOW, C_CORR_MSGS, C_CORR_LEVELS, C_UNEXPLAINED, C_NEX = range(8)
+C_NEXT, C_COMPARED, C_MATCHED, C_IN_WINDOW, C_CORR_MSGS, C_CORR_LEVELS, C_UNEXPLAINED, C_NEX = (
+    range(8)
+)
 
 
 @njit(cache=True, error_model="numpy")
 def _rows_equal(a: np.ndarray, b: np.ndarray) -> bool:
-    for j in range(a.shape[0]):
+    for j in range(a.shape[0]):  # noqa: SIM110 - a plain loop compiles best in numba
         if a[j] != b[j]:
             return False
     return True
@@ -613,7 +664,14 @@ def _rows_equal(a: np.ndarray, b: np.ndarray) -> bool:
 
 @njit(cache=True, error_model="numpy")
 def _correct_side(
-    LV: np.ndarray, O: np.ndarray, FR: np.ndarray, H: np.ndarray, M: np.ndarray, row: np.ndarray, L: int, s: int
+    LV: np.ndarray,
+    O: np.ndarray,
+    FR: np.ndarray,
+    H: np.ndarray,
+    M: np.ndarray,
+    row: np.ndarray,
+    L: int,
+    s: int,
 ) -> int:
     """Set side ``s`` of the book to the file row within its window; return levels changed."""
     base = M[M_BASE]
@@ -661,7 +719,6 @@ def _correct_side(
                     changed += 1
             j -= 1
     return changed
-
 
 
 @njit(cache=True, error_model="numpy")

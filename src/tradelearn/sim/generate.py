@@ -107,7 +107,7 @@ def _rest(
         S[S_BID] = i
     if s == 1 and i < S[S_ASK]:
         S[S_ASK] = i
-    return oid
+    return int(oid)
 
 
 @njit(cache=True)
