@@ -42,7 +42,7 @@ def data_dir(override: str | Path | None = None, *, required: bool = False) -> P
         return path
     for candidate in (
         Path.cwd() / ".." / "shared" / "data",
-        Path(__file__).resolve().parents[3] / ".." / "shared" / "data",
+        Path(__file__).resolve().parents[2] / ".." / "shared" / "data",
     ):
         if candidate.is_dir():
             return candidate.resolve()
