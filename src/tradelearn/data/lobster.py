@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import polars as pl
 
-from tradelearn.data.schema import EVENT_DTYPE, EventType, Instrument, empty_events
+from tradelearn.data.schema import EVENT_DTYPE, EventType, Instrument, book_columns, empty_events
 from tradelearn.data.validation import RepairReport, check_rows, read_bytes
 from tradelearn.errors import DataError
 
@@ -48,14 +48,6 @@ _NAME_RE = re.compile(
     r"(?P<kind>message|orderbook)_(?P<levels>\d+)(?:_[A-Za-z0-9]+)*\.csv(\.gz)?$"
 )
 _EXCHANGE_TZ = ZoneInfo("America/New_York")
-
-
-def book_columns(levels: int) -> list[str]:
-    """Column names of a LOBSTER orderbook file with ``levels`` levels."""
-    names: list[str] = []
-    for i in range(1, levels + 1):
-        names += [f"ask_price_{i}", f"ask_size_{i}", f"bid_price_{i}", f"bid_size_{i}"]
-    return names
 
 
 @dataclass(frozen=True)

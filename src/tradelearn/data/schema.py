@@ -151,6 +151,20 @@ class Instrument:
                 )
 
 
+BOOK_FIELDS: tuple[str, ...] = ("ask_price", "ask_size", "bid_price", "bid_size")
+"""Per-level columns of an L2 book row, in LOBSTER's orderbook-file order."""
+
+
+def book_columns(levels: int) -> list[str]:
+    """Column names of an L2 book row with ``levels`` levels per side, in LOBSTER order.
+
+    ``["ask_price_1", "ask_size_1", "bid_price_1", "bid_size_1", "ask_price_2", ...]``
+    """
+    if not isinstance(levels, int) or levels <= 0:
+        raise ValueError(f"levels must be a positive integer, actually: {levels!r}")
+    return [f"{name}_{level}" for level in range(1, levels + 1) for name in BOOK_FIELDS]
+
+
 def empty_events(n: int = 0) -> np.ndarray:
     """Return a zeroed event array of length ``n``."""
     return np.zeros(n, dtype=EVENT_DTYPE)
