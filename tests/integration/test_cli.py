@@ -198,3 +198,20 @@ def test_data_dir_option_resolves_relative_paths() -> None:
         "--json",
     )
     assert result["unexplained"] == 0 and result["messages"] == 49_482
+
+
+def test_ingest_lobster_dir_keeps_each_level_count_apart(tmp_path: Path) -> None:
+    m, _ = lobster_pair("GOOG", 1)
+    store = str(tmp_path / "store")
+    result = run_json("data", "ingest", "lobster-dir", str(m.parent), "--store", store, "--json")
+    sources = {(d["source"], d["symbol"]) for d in result["datasets"]}
+    assert {("lobster-l1", "GOOG"), ("lobster-l10", "GOOG"), ("lobster-l1", "AAPL")} <= sources
+    counted = run_json(
+        "data",
+        "query",
+        "SELECT count(*) AS n FROM book WHERE source = 'lobster-l10'",
+        "--store",
+        store,
+        "--json",
+    )
+    assert counted["rows"] == [{"n": 147_916}]

@@ -22,7 +22,7 @@ from tradelearn.cli.common import (
     run_guarded,
 )
 from tradelearn.data.daily import load_daily
-from tradelearn.data.lobster import DEFAULT_TICK, load_lobster
+from tradelearn.data.lobster import DEFAULT_TICK, find_lobster_pairs, load_lobster
 from tradelearn.data.mbo import load_mbo, split_by_instrument
 from tradelearn.data.store import Store
 from tradelearn.data.text import load_text
@@ -76,7 +76,10 @@ def ingest_lobster(
         str | None, typer.Option(help="Symbol (default: from the file name).")
     ] = None,
     tick: Annotated[int, typer.Option(help="Price grid in LOBSTER units.")] = DEFAULT_TICK,
-    source: Annotated[str, typer.Option(help="Source name in the store.")] = "lobster",
+    source: Annotated[
+        str | None,
+        typer.Option(help="Source name in the store (default: lobster-l<levels>)."),
+    ] = None,
     store: StoreOpt = None,
     repair: RepairOpt = False,
     json_out: JsonOpt = False,
@@ -94,8 +97,9 @@ def ingest_lobster(
             parse_s = time.perf_counter() - t0
             prog.update(task, advance=1, description="write")
             t1 = time.perf_counter()
+            src = source or f"lobster-l{day.levels}"
             paths = st.ingest_events(
-                source,
+                src,
                 day.symbol,
                 day.date,
                 day.events,
@@ -106,7 +110,7 @@ def ingest_lobster(
             write_s = time.perf_counter() - t1
             prog.update(task, advance=1)
         result = {
-            "source": source,
+            "source": src,
             "symbol": day.symbol,
             "date": day.date.isoformat(),
             "rows": day.n,
@@ -117,6 +121,54 @@ def ingest_lobster(
             "store": str(st.root),
         }
         _finish(result, day.report, json_out)
+
+    run_guarded(body)
+
+
+@ingest_app.command("lobster-dir")
+def ingest_lobster_dir(
+    folder: Annotated[Path, typer.Argument(help="Folder of LOBSTER message/orderbook pairs.")],
+    tick: Annotated[int, typer.Option(help="Price grid in LOBSTER units.")] = DEFAULT_TICK,
+    store: StoreOpt = None,
+    repair: RepairOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Ingest every LOBSTER pair in a folder (source lobster-l<levels>, one dataset a day)."""
+
+    def body() -> None:
+        root = resolve_input(folder, "FOLDER")
+        pairs = find_lobster_pairs(root)
+        if not pairs:
+            raise typer.BadParameter(f"FOLDER: no *_message_*/*_orderbook_* pairs in {root}")
+        st = Store(config.store_dir(store))
+        report = RepairReport()
+        done = []
+        with progress(enabled=not json_out) as prog:
+            task = prog.add_task("ingest", total=len(pairs))
+            for mpath, opath in pairs:
+                prog.update(task, description=mpath.name[:40])
+                day = load_lobster(mpath, opath, tick_size=tick, repair=repair)
+                report.extend(day.report)
+                src = f"lobster-l{day.levels}"
+                st.ingest_events(
+                    src,
+                    day.symbol,
+                    day.date,
+                    day.events,
+                    book=day.book,
+                    levels=day.levels,
+                    meta={"tick_size": tick, "price_scale": 10_000, "message_file": str(mpath)},
+                )
+                done.append(
+                    {
+                        "source": src,
+                        "symbol": day.symbol,
+                        "date": day.date.isoformat(),
+                        "rows": day.n,
+                    }
+                )
+                prog.update(task, advance=1)
+        _finish({"datasets": done, "store": str(st.root)}, report, json_out)
 
     run_guarded(body)
 
