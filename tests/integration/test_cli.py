@@ -215,3 +215,18 @@ def test_ingest_lobster_dir_keeps_each_level_count_apart(tmp_path: Path) -> None
         "--json",
     )
     assert counted["rows"] == [{"n": 147_916}]
+
+
+def test_risk_gate_check_validates_the_example_limits() -> None:
+    root = Path(__file__).resolve().parents[2]
+    result = run_json(
+        "risk", "gate", "check", "--config", str(root / "configs" / "limits.example.toml"), "--json"
+    )
+    assert result["valid"] is True and result["limits"]["max_order_qty"] == 1000
+
+
+def test_risk_gate_check_names_an_unknown_key(tmp_path: Path) -> None:
+    bad = tmp_path / "limits.toml"
+    bad.write_text("[limits]\nmax_ordr_qty = 5\n")
+    proc = run("risk", "gate", "check", "--config", str(bad), check=False)
+    assert proc.returncode == 2 and "max_ordr_qty" in proc.stderr
