@@ -509,7 +509,7 @@ def _script(sim: ReplaySimulator, t0: int, seed: int) -> tuple[list[ExecReport],
 
 @pytest.fixture(scope="module")
 def day() -> SyntheticDay:
-    return generate_day(seed=11, seconds=600, levels=5)
+    return generate_day(seed=11, seconds=600, levels=5, model="zi")
 
 
 def test_same_inputs_and_seed_give_identical_reports(day: SyntheticDay) -> None:
