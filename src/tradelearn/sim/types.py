@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Protocol
+from typing import Any, Protocol, runtime_checkable
 
 
 class OrderType(IntEnum):
@@ -118,3 +118,41 @@ class NoImpact:
 
     def offset(self, ts_ns: int) -> float:
         return 0.0
+
+
+@runtime_checkable
+class MarketSimulator(Protocol):
+    """What an execution environment needs from a market, replayed or agent-based.
+
+    :class:`~tradelearn.sim.replay.ReplaySimulator` and
+    :class:`~tradelearn.sim.agent_sim.AgentSimulator` implement it.
+    """
+
+    def reset(self, t_ns: int, *, seed: int | None = None) -> None: ...
+
+    def submit(self, order: OrderRequest) -> None: ...
+
+    def cancel(self, client_id: int) -> None: ...
+
+    def modify(
+        self, client_id: int, *, price: int | None = None, qty: int | None = None
+    ) -> None: ...
+
+    def advance_to(self, t_ns: int) -> None: ...
+
+    def advance(self, n_events: int) -> None: ...
+
+    def book_snapshot(self, levels: int | None = None) -> Any: ...
+
+    def mid(self) -> float | None: ...
+
+    def reports(self) -> list[ExecReport]: ...
+
+    @property
+    def position(self) -> int: ...
+
+    @property
+    def cash(self) -> float: ...
+
+    @property
+    def now(self) -> int: ...
