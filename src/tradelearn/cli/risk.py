@@ -8,11 +8,13 @@ from typing import Annotated
 import typer
 
 from tradelearn.cli.common import emit_json, out_console, run_guarded
+from tradelearn.cli.risk_forecast import register
 from tradelearn.risk.limits import GateLimits
 
 app = typer.Typer(help="Risk: pre-trade limits.", no_args_is_help=True)
 gate_app = typer.Typer(help="The pre-trade gate.", no_args_is_help=True)
 app.add_typer(gate_app, name="gate")
+register(app)
 
 
 @gate_app.command("check")
