@@ -31,10 +31,10 @@ import numpy.typing as npt
 from tradelearn.sim import abm_kernels as AK
 from tradelearn.sim.abm_params import AgentParams
 from tradelearn.sim.agents import AgentMarket
+from tradelearn.sim.base import SimulatorBase
 from tradelearn.sim.latency import ConstantLatency, LatencyModel
 from tradelearn.sim.replay import OpenOrder
 from tradelearn.sim.types import (
-    ExecReport,
     Liquidity,
     OrderRequest,
     OrderType,
@@ -65,7 +65,7 @@ class _Pending:
     qty: int | None = field(compare=False, default=None)
 
 
-class AgentSimulator:
+class AgentSimulator(SimulatorBase):
     """Our orders in the agent-based market (see the module docstring)."""
 
     def __init__(
@@ -86,7 +86,7 @@ class AgentSimulator:
         self.tick = self.market.params.tick
         self.lot = lot
         self.levels = levels
-        self.latency: LatencyModel = latency or ConstantLatency(0, 0, 0)
+        self._lat: LatencyModel = latency or ConstantLatency(0, 0, 0)
         self.maker_fee, self.taker_fee = maker_fee, taker_fee
         self.price_scale = price_scale
         self.session_end_ns = session_end_ns
@@ -95,16 +95,12 @@ class AgentSimulator:
         self._reset_state()
 
     def _reset_state(self) -> None:
+        self._reset_account()
         self._now = 0
         self._pending: list[_Pending] = []
-        self._seq = 0
         self._live: dict[int, _Live] = {}
         self._by_exchange: dict[int, int] = {}
         self._used: set[int] = set()
-        self._out: list[tuple[int, int, ExecReport]] = []
-        self._position = 0
-        self._cash = 0.0
-        self._fees = 0.0
         self._scan = 0
 
     # ------------------------------------------------------------------ episode
@@ -115,7 +111,7 @@ class AgentSimulator:
         """Start the population from ``seed`` (default: the constructor's) and run it to ``t_ns``."""
         self._reset_state()
         s = self.seed if seed is None else seed
-        self.latency.reseed(s)
+        self._lat.reseed(s)
         self.market.reset(s)
         start = max(int(t_ns), self.market.open_ns)
         self.market.run_until(start)
@@ -134,7 +130,7 @@ class AgentSimulator:
         qty: int | None = None,
     ) -> None:
         self._seq += 1
-        t = self._now + self.latency.entry()
+        t = self._now + self._lat.entry()
         heapq.heappush(self._pending, _Pending(t, self._seq, kind, client_id, req, price, qty))
 
     def submit(self, order: OrderRequest) -> None:
@@ -387,42 +383,7 @@ class AgentSimulator:
             self._by_exchange.pop(live.exchange_id, None)
         self._scan = self.market.n_events
 
-    def _report(
-        self,
-        kind: ReportKind,
-        cid: int,
-        ts: int,
-        *,
-        price: int = 0,
-        qty: int = 0,
-        leaves: int = 0,
-        liquidity: Liquidity = Liquidity.NONE,
-        fee: float = 0.0,
-        reason: str = "",
-    ) -> None:
-        local = ts + self.latency.response()
-        self._seq += 1
-        rep = ExecReport(
-            kind=kind,
-            client_id=cid,
-            ts_exchange=ts,
-            ts_local=local,
-            price=price,
-            qty=qty,
-            leaves_qty=leaves,
-            liquidity=liquidity,
-            fee=fee,
-            reason=reason,
-        )
-        heapq.heappush(self._out, (local, self._seq, rep))
-
     # ------------------------------------------------------------------ what we see
-    def reports(self) -> list[ExecReport]:
-        out = []
-        while self._out and self._out[0][0] <= self._now:
-            out.append(heapq.heappop(self._out)[2])
-        return out
-
     def book_snapshot(self, levels: int | None = None) -> npt.NDArray[np.int64]:
         n = self.levels if levels is None else levels
         m = self.market
@@ -454,22 +415,6 @@ class AgentSimulator:
                 )
             )
         return out
-
-    @property
-    def position(self) -> int:
-        return self._position
-
-    @property
-    def cash(self) -> float:
-        return self._cash
-
-    @property
-    def fees_paid(self) -> float:
-        return self._fees
-
-    @property
-    def now(self) -> int:
-        return self._now
 
 
 def _top_levels(

@@ -109,6 +109,7 @@ from tradelearn.book.fast import FastBook
 from tradelearn.data.lobster import DUMMY_ASK, DUMMY_BID
 from tradelearn.data.schema import EVENT_DTYPE
 from tradelearn.errors import ConfigError
+from tradelearn.sim.base import SimulatorBase
 from tradelearn.sim.latency import ConstantLatency, LatencyModel
 from tradelearn.sim.queue import (
     _ADD,
@@ -185,7 +186,7 @@ class _Request:
     duplicate: bool = False
 
 
-class ReplaySimulator:
+class ReplaySimulator(SimulatorBase):
     """An exchange that replays recorded L3 events and matches our orders against them.
 
     Parameters
@@ -887,13 +888,6 @@ class ReplaySimulator:
             return None
         return (bid[1] + ask[1]) / 2
 
-    def reports(self) -> list[ExecReport]:
-        """Reports that have reached us by now (local time), oldest first; drains them."""
-        out = []
-        while self._out and self._out[0][0] <= self._now:
-            out.append(heapq.heappop(self._out)[2])
-        return out
-
     def open_orders(self) -> list[OpenOrder]:
         """Our orders resting at the exchange now (exchange state, not yet reported ones too)."""
         return [
@@ -911,26 +905,6 @@ class ReplaySimulator:
         ]
 
     @property
-    def position(self) -> int:
-        """Shares held (+ long)."""
-        return self._position
-
-    @property
-    def cash(self) -> float:
-        """Currency units: minus what we paid for buys, plus sales, minus fees."""
-        return self._cash
-
-    @property
-    def fees_paid(self) -> float:
-        """Fees paid, currency units (negative: net rebates)."""
-        return self._fees
-
-    @property
-    def now(self) -> int:
-        """Local clock, nanoseconds."""
-        return self._now
-
-    @property
     def exchange_time(self) -> int:
         """Exchange clock (the time of the book shown), nanoseconds."""
         return self._t_ex
@@ -941,35 +915,6 @@ class ReplaySimulator:
         return self._pos
 
     # ------------------------------------------------------------------ reports
-    def _report(
-        self,
-        kind: ReportKind,
-        client_id: int,
-        t: int,
-        *,
-        price: int = 0,
-        qty: int = 0,
-        leaves: int = 0,
-        liquidity: Liquidity = Liquidity.NONE,
-        fee: float = 0.0,
-        reason: str = "",
-        local: int | None = None,
-    ) -> None:
-        rep = ExecReport(
-            kind=kind,
-            client_id=client_id,
-            ts_exchange=t,
-            ts_local=t + self._lat.response() if local is None else local,
-            price=price,
-            qty=qty,
-            leaves_qty=leaves,
-            liquidity=liquidity,
-            fee=fee,
-            reason=reason,
-        )
-        heapq.heappush(self._out, (rep.ts_local, self._seq, rep))
-        self._seq += 1
-
     def _local_reject(self, client_id: int, reason: str, qty: int) -> None:
         t = self._now
         self._report(ReportKind.REJECT, client_id, t, qty=qty, reason=reason, local=t)
