@@ -181,6 +181,7 @@ def test_demo_runs_and_reports_zero_unexplained(tmp_path: Path) -> None:
     assert result["verify"]["unexplained"] == 0
     assert result["verify"]["rows_compared"] == result["messages"] - 1
     assert (tmp_path / "demo" / "demo_report.json").exists()
+    assert {"stylized_facts", "twap_replay"} <= set(result)
 
 
 def test_data_dir_option_resolves_relative_paths() -> None:

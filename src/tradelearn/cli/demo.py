@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 import typer
 from rich.panel import Panel
 from rich.table import Table
@@ -21,6 +22,47 @@ from tradelearn.cli.common import emit_json, out_console, progress, resolve_inpu
 from tradelearn.data.lobster import load_lobster
 from tradelearn.data.store import Store
 from tradelearn.sim.generate import generate_day, write_day
+from tradelearn.sim.latency import ConstantLatency
+from tradelearn.sim.replay import ReplaySimulator
+from tradelearn.sim.stylized import session_open_ns, stylized_facts
+from tradelearn.sim.types import OrderRequest, ReportKind, TimeInForce
+
+NS = 1_000_000_000
+
+
+def _twap_preview(events: np.ndarray, book: np.ndarray, tick: int) -> dict[str, Any]:
+    """Buy 2,000 shares over 30 minutes from 11:00 in 30 slices at the best ask (IOC)."""
+    sim = ReplaySimulator(
+        events,
+        tick=tick,
+        levels=book.shape[1] // 4,
+        book_rows=book,
+        latency=ConstantLatency(0, 200_000, 200_000),
+    )
+    t0 = int(session_open_ns(events)) + 90 * 60 * NS
+    sim.reset(t0)
+    arrival = sim.mid()
+    if arrival is None:
+        return {"skipped": "no two-sided book at 11:00"}
+    filled = cost = 0.0
+    for k in range(30):
+        ask = int(sim.book_snapshot(1)[0])
+        want = 2_000 // 30 + (1 if k < 2_000 % 30 else 0)
+        sim.submit(OrderRequest(client_id=k + 1, side=1, qty=want, price=ask, tif=TimeInForce.IOC))
+        sim.advance_to(t0 + (k + 1) * 60 * NS)
+        for r in sim.reports():
+            if r.kind == ReportKind.FILL:
+                filled += r.qty
+                cost += r.qty * r.price
+    if filled == 0:
+        return {"filled": 0}
+    avg = cost / filled
+    return {
+        "filled": int(filled),
+        "avg_price": round(avg, 1),
+        "arrival_mid": arrival,
+        "shortfall_bps": round((avg - arrival) / arrival * 1e4, 2),
+    }
 
 
 def demo(
@@ -37,13 +79,14 @@ def demo(
     ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Generate a market, validate and store it, replay it through the L3 book and verify it."""
+    """Generate a market, validate and store it, replay and verify it, check its stylized
+    facts and work a TWAP order through the replay simulator."""
 
     def body() -> dict[str, Any]:
         out.mkdir(parents=True, exist_ok=True)
         steps: dict[str, Any] = {}
         with progress(enabled=not json_out) as prog:
-            task = prog.add_task("market", total=5)
+            task = prog.add_task("market", total=7)
             if message is not None:
                 if orderbook is None:
                     raise typer.BadParameter(
@@ -92,6 +135,16 @@ def demo(
             steps["replay_messages_per_second"] = round(events.shape[0] / secs)
             prog.update(task, advance=1, description="verify")
             rep = verify(events, book_rows, lob.levels, lob.instrument.tick_size)
+            prog.update(task, advance=1, description="stylized facts")
+            facts = stylized_facts(events, book_rows)
+            steps["stylized_facts"] = {
+                "excess_kurtosis": round(facts.excess_kurtosis, 2),
+                "ljung_box_p_returns": round(facts.ljung_box_p, 3),
+                "ljung_box_p_abs_returns": float(f"{facts.ljung_box_abs_p:.2e}"),
+                "all_pass": facts.all_pass,
+            }
+            prog.update(task, advance=1, description="TWAP in the replay simulator")
+            steps["twap_replay"] = _twap_preview(events, book_rows, lob.instrument.tick_size)
             prog.update(task, advance=1)
         steps["verify"] = {
             k: v
