@@ -17,6 +17,7 @@ from tradelearn.cli.book import app as book_app
 from tradelearn.cli.common import state
 from tradelearn.cli.data import app as data_app
 from tradelearn.cli.demo import demo
+from tradelearn.cli.execution import app as exec_app
 from tradelearn.cli.impact import calibrate_impact_command
 from tradelearn.cli.risk import app as risk_app
 from tradelearn.cli.sim import app as sim_app
@@ -34,6 +35,7 @@ app.add_typer(book_app, name="book")
 sim_app.command("calibrate-impact")(calibrate_impact_command)
 app.add_typer(sim_app, name="sim")
 app.add_typer(risk_app, name="risk")
+app.add_typer(exec_app, name="exec")
 app.command()(demo)
 
 
