@@ -48,9 +48,9 @@ class Args:
     """algorithms, comma-separated (dqn is double DQN)"""
     budget_s: float = 900.0
     """wall-clock training budget per run in seconds (training stops there)"""
-    ppo_timesteps: int = 6_000_000
+    ppo_timesteps: int = 10_000_000
     """PPO's environment steps (its learning rate decays over them)"""
-    dqn_timesteps: int = 3_000_000
+    dqn_timesteps: int = 6_000_000
     """double DQN's environment steps"""
     seed: int = 1
     """seed of environments, networks and torch"""

@@ -21,10 +21,11 @@ world's horizon has :math:`N` steps and its last one only liquidates, so an epis
 :math:`N-1` decisions: the last decision's step also carries the horizon's end, where what
 is left is sold at the world's terminal cost (no action there could matter, so none is
 asked for). An episode ends there, or earlier once nothing is left (``terminated``; there
-is no truncation). Rewards are those of :mod:`tradelearn.execution.reward`. An ending step's info carries ``cost_bps`` (the
-episode's cost, minus its summed rewards) and ``noise_bps`` (the part of it that the price
-noise made, :math:`-\\sum_k x_{k+1}\\sigma\\sqrt\\tau\\xi_k`, zero-mean for every
-non-anticipating policy, so evaluations can subtract it as a control variate).
+is no truncation). Rewards are those of :mod:`tradelearn.execution.reward`. An ending
+step's info carries ``cost_bps`` (the episode's cost, minus its summed rewards) and
+``noise_bps`` (the part of it that the price noise made,
+:math:`-\\sum_k x_{k+1}\\sigma\\sqrt\\tau\\xi_k`, zero-mean for every non-anticipating
+policy, so evaluations can subtract it as a control variate).
 
 Randomness is counter based: the noise of step :math:`k` of episode :math:`e` in an
 environment seeded :math:`s` is a fixed function of :math:`(s, e, k)` (SplitMix64 of the
@@ -454,6 +455,16 @@ class ModelExecutionVecEnv(VecEnv):
     def steps_done(self) -> NDArray[np.int64]:
         """Steps taken in the current episode per environment."""
         return self._batch.k
+
+    @property
+    def child_qty(self) -> NDArray[np.float64]:
+        """Shares the last step's child order sold per environment (before any liquidation)."""
+        return self._batch.child_qty
+
+    @property
+    def child_price(self) -> NDArray[np.float64]:
+        """That child order's average price."""
+        return self._batch.child_price
 
     @property
     def episode_cost_bps(self) -> NDArray[np.float64]:

@@ -371,7 +371,10 @@ class SB3Policy(_Stateless):
             raise ConfigError(
                 f"{cfg_path}: algo must be one of {sorted(ALGOS)}, actually {cfg.get('algo')!r}"
             )
-        model = algo.load(root / "model.zip", device="cpu")
+        # inference needs no replay buffer; SB3 would rebuild the saved n-step buffer class
+        # by name and warn that its n_steps is then ignored
+        custom = {"replay_buffer_class": None, "buffer_size": 1} if cfg["algo"] == "dqn" else {}
+        model = algo.load(root / "model.zip", device="cpu", custom_objects=custom)
         return cls(
             model,
             world_from_dict(cfg["world"]),
