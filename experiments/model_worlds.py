@@ -52,6 +52,8 @@ class Args:
     """PPO's environment steps (its learning rate decays over them)"""
     dqn_timesteps: int = 6_000_000
     """double DQN's environment steps"""
+    price_blind: bool = False
+    """PPO's actor and DQN's advantage stream (dueling) do not see the price features"""
     seed: int = 1
     """seed of environments, networks and torch"""
     eval_episodes: int = 10_000
@@ -87,7 +89,9 @@ def parse_args() -> Args:
         default = f.default if f.default is not MISSING else None
         flag = "--" + f.name.replace("_", "-")
         if isinstance(default, bool):
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default)
+            parser.add_argument(
+                flag, action=argparse.BooleanOptionalAction, default=default, help=docs.get(f.name)
+            )
         else:
             parser.add_argument(flag, type=type(default), default=default, help=docs.get(f.name))
     return Args(**vars(parser.parse_args()))
@@ -103,12 +107,20 @@ def run(args: Args) -> dict[str, Any]:
         twap = evaluate_policy(world, TWAP(), args.eval_episodes, args.eval_seed)
         for algo in args.algos.split(","):
             steps = args.ppo_timesteps if algo == "ppo" else args.dqn_timesteps
+            blind: dict[str, Any] = {}
+            if args.price_blind:
+                blind = (
+                    {"price_blind_actor": True}
+                    if algo == "ppo"
+                    else {"dueling": True, "price_blind_advantage": True}
+                )
             cfg = TrainConfig(
                 world=world_name,
                 algo=algo,
                 timesteps=steps,
                 seed=args.seed,
                 time_budget_s=args.budget_s,
+                hyperparameters=blind,
             )
             run_dir = out / f"{world_name}-{algo}"
             trained = train(cfg, run_dir, progress=args.progress)
@@ -118,6 +130,7 @@ def run(args: Args) -> dict[str, Any]:
             row = {
                 "world": world_name,
                 "algo": algo,
+                "price_blind": args.price_blind,
                 "timesteps": trained.timesteps,
                 "train_seconds": round(trained.seconds, 1),
                 "stopped_by_budget": trained.stopped_by_budget,
@@ -133,7 +146,7 @@ def run(args: Args) -> dict[str, Any]:
             }
             results.append(row)
             print(
-                f"{world_name:3s} {algo:4s} steps {trained.timesteps:>10,} "
+                f"{world_name:3s} {algo:4s}{' blind' if args.price_blind else ''} steps {trained.timesteps:>10,} "
                 f"train {trained.seconds:6.0f}s  gap {score.gap_pct:7.3f}% "
                 f"± {score.gap_se_pct:.3f}  (TWAP {twap.gap_pct:6.2f}%, optimum "
                 f"{score.optimum_bps:.4f} bp, {score.episodes:,} episodes)",

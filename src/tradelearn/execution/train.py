@@ -30,19 +30,21 @@ import numpy as np
 import stable_baselines3
 import torch as th
 import torch.nn.functional as F
+from gymnasium import spaces
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from stable_baselines3 import DQN, PPO
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList, CheckpointCallback
-from stable_baselines3.common.torch_layers import create_mlp
+from stable_baselines3.common.policies import ActorCriticPolicy
+from stable_baselines3.common.torch_layers import BaseFeaturesExtractor, create_mlp
 from stable_baselines3.dqn.policies import DQNPolicy, QNetwork
 from torch import nn
 
 from tradelearn import __version__
 from tradelearn.errors import ConfigError
 from tradelearn.execution import MODEL_ENV_ID
-from tradelearn.execution.model_env import DEFAULT_GRID, ModelExecutionVecEnv
+from tradelearn.execution.model_env import DEFAULT_GRID, OBS_NAMES, ModelExecutionVecEnv
 from tradelearn.execution.worlds import make_world
 
 
@@ -140,19 +142,38 @@ class DoubleDQN(DQN):
         return out
 
 
-class _DuelingHead(nn.Module):
-    """:math:`Q(s, a) = V(s) + A(s, a) - \\frac{1}{|A|}\\sum_b A(s, b)` over a shared trunk."""
+PRICE_FEATURES = ("price_move", "remainder_mark")
+"""Observation features that carry the price move (hidden from price-blind heads)."""
 
-    def __init__(self, trunk: list[nn.Module], width: int, n_actions: int) -> None:
+
+def _feature_mask(dim: int, hidden: tuple[str, ...]) -> th.Tensor:
+    mask = th.ones(dim)
+    mask[[OBS_NAMES.index(name) for name in hidden]] = 0.0
+    return mask
+
+
+class _DuelingHead(nn.Module):
+    """:math:`Q(s, a) = V(s) + A(s', a) - \\frac{1}{|A|}\\sum_b A(s', b)`: value and
+    advantage streams, each its own MLP; :math:`s'` is :math:`s` with the ``hidden``
+    features zeroed (none unless asked)."""
+
+    def __init__(
+        self,
+        in_dim: int,
+        arch: list[int],
+        activation: type[nn.Module],
+        n_actions: int,
+        hidden: tuple[str, ...],
+    ) -> None:
         super().__init__()
-        self.trunk = nn.Sequential(*trunk)
-        self.value = nn.Linear(width, 1)
-        self.advantage = nn.Linear(width, n_actions)
+        self.value = nn.Sequential(*create_mlp(in_dim, 1, arch, activation))
+        self.advantage = nn.Sequential(*create_mlp(in_dim, n_actions, arch, activation))
+        self.mask: th.Tensor
+        self.register_buffer("mask", _feature_mask(in_dim, hidden))
 
     def forward(self, x: th.Tensor) -> th.Tensor:
-        h = self.trunk(x)
-        a = self.advantage(h)
-        out: th.Tensor = self.value(h) + a - a.mean(dim=1, keepdim=True)
+        a = self.advantage(x * self.mask)
+        out: th.Tensor = self.value(x) + a - a.mean(dim=1, keepdim=True)
         return out
 
 
@@ -162,21 +183,74 @@ class DuelingQNetwork(QNetwork):
     mark-to-market of the remainder, is learned apart from the small differences between
     child-order sizes that decide the greedy action."""
 
+    hidden_features: tuple[str, ...] = ()
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        arch = self.net_arch
-        trunk = create_mlp(self.features_dim, 0, arch[:-1], self.activation_fn)
-        trunk += [nn.Linear(arch[-2] if len(arch) > 1 else self.features_dim, arch[-1])]
-        trunk += [self.activation_fn()]
-        self.q_net = _DuelingHead(trunk, arch[-1], int(self.action_space.n))  # type: ignore[assignment]
+        self.q_net = _DuelingHead(  # type: ignore[assignment]
+            self.features_dim,
+            self.net_arch,
+            self.activation_fn,
+            int(self.action_space.n),
+            self.hidden_features,
+        )
+
+
+class PriceBlindDuelingQNetwork(DuelingQNetwork):
+    """Dueling Q-network whose advantage stream does not see the price features (see
+    :class:`PriceBlindActorPolicy` for why)."""
+
+    hidden_features = PRICE_FEATURES
 
 
 class DuelingDQNPolicy(DQNPolicy):
     """:class:`DQNPolicy` whose online and target networks are :class:`DuelingQNetwork`."""
 
+    q_network_class: type[DuelingQNetwork] = DuelingQNetwork
+
     def make_q_net(self) -> QNetwork:
         net_args = self._update_features_extractor(self.net_args, features_extractor=None)
-        return DuelingQNetwork(**net_args).to(self.device)
+        return self.q_network_class(**net_args).to(self.device)
+
+
+class PriceBlindDuelingDQNPolicy(DuelingDQNPolicy):
+    """:class:`DuelingDQNPolicy` with :class:`PriceBlindDuelingQNetwork`."""
+
+    q_network_class = PriceBlindDuelingQNetwork
+
+
+class MaskedFlatten(BaseFeaturesExtractor):
+    """Flattens the observation and zeroes the features named in ``hidden``."""
+
+    def __init__(self, observation_space: spaces.Box, hidden: tuple[str, ...] = ()) -> None:
+        dim = int(np.prod(observation_space.shape))
+        super().__init__(observation_space, features_dim=dim)
+        self.mask: th.Tensor
+        self.register_buffer("mask", _feature_mask(dim, hidden))
+
+    def forward(self, observations: th.Tensor) -> th.Tensor:
+        out: th.Tensor = th.flatten(observations, start_dim=1) * self.mask
+        return out
+
+
+class PriceBlindActorPolicy(ActorCriticPolicy):
+    """Actor-critic whose actor does not see the price features; the critic sees everything.
+
+    In the model worlds the optimal child order does not depend on the price move (the
+    problems are linear-quadratic with additive noise: certainty equivalence), yet the
+    cash reward does, so the critic needs it. An actor that sees it picks up a spurious
+    reaction to noise that the weak curvature of the objective barely corrects, and pays for
+    it (in the Obizhaeva-Wang world most of PPO's gap was that reaction). An option, off by
+    default: in the replay market the price may matter for the decision.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["share_features_extractor"] = False
+        super().__init__(*args, **kwargs)
+
+    def _build(self, lr_schedule: Any) -> None:
+        self.pi_features_extractor = MaskedFlatten(self.observation_space, PRICE_FEATURES)  # type: ignore[arg-type]
+        super()._build(lr_schedule)
 
 
 ALGOS: dict[str, type[BaseAlgorithm]] = {"ppo": PPO, "dqn": DoubleDQN}
@@ -193,6 +267,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         gae_lambda=0.95,
         ent_coef=0.0,
         policy_kwargs=dict(net_arch=[64, 64], log_std_init=-1.0),
+        price_blind_actor=False,
     ),
     "dqn": dict(
         n_envs=16,
@@ -209,6 +284,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         n_steps=3,
         policy_kwargs=dict(net_arch=[64, 64]),
         dueling=False,
+        price_blind_advantage=False,
         loss="huber",
         average_decay=0.9999,
     ),
@@ -257,6 +333,11 @@ class TrainConfig:
                 f"unknown {self.algo} hyperparameter(s) {unknown}; known: {sorted(DEFAULTS[self.algo])}"
             )
         make_world(self.world, **self.world_params)  # fails early on a bad world
+        hyper = self.resolved()
+        if hyper.get("price_blind_advantage") and not hyper.get("dueling"):
+            raise ConfigError(
+                "price_blind_advantage needs dueling=True (it is the advantage stream)"
+            )
 
     def lr_end(self) -> float:
         """The fraction of the learning rate left at the end of the run."""
@@ -337,6 +418,17 @@ def _linear(start: float, end_fraction: float) -> Any:
     return schedule
 
 
+def _policy_class(algo: str, hyper: dict[str, Any]) -> Any:
+    """Pop the architecture switches from ``hyper``; the SB3 policy they choose."""
+    if algo == "ppo":
+        return PriceBlindActorPolicy if hyper.pop("price_blind_actor", False) else "MlpPolicy"
+    dueling = bool(hyper.pop("dueling", False))
+    blind = bool(hyper.pop("price_blind_advantage", False))
+    if dueling:
+        return PriceBlindDuelingDQNPolicy if blind else DuelingDQNPolicy
+    return "MlpPolicy"
+
+
 def train(config: TrainConfig, out: str | Path, *, progress: bool = True) -> TrainResult:
     """Train ``config.algo`` on the configured world and save model, config and logs in ``out``.
 
@@ -357,9 +449,9 @@ def train(config: TrainConfig, out: str | Path, *, progress: bool = True) -> Tra
         seed=config.seed,
     )
     lr = float(hyper.pop("learning_rate"))
-    dueling = bool(hyper.pop("dueling", False))
+    policy = _policy_class(config.algo, hyper)
     model = ALGOS[config.algo](
-        DuelingDQNPolicy if dueling else "MlpPolicy",
+        policy,
         env,
         learning_rate=_linear(lr, config.lr_end()),
         seed=config.seed,
@@ -394,7 +486,7 @@ def train(config: TrainConfig, out: str | Path, *, progress: bool = True) -> Tra
             "learning_rate": lr,
             "final_lr_fraction": config.lr_end(),
         }
-        | ({"dueling": dueling} if config.algo == "dqn" else {}),
+        | {"policy": policy if isinstance(policy, str) else policy.__name__},
         "timesteps_done": int(model.num_timesteps),
         "train_seconds": round(seconds, 3),
         "stopped_by_budget": budget is not None and budget.stopped,
