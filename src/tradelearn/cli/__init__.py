@@ -13,13 +13,16 @@ from typing import Annotated
 import typer
 
 from tradelearn import __version__
+from tradelearn.cli.alpha import app as alpha_app
 from tradelearn.cli.book import app as book_app
 from tradelearn.cli.common import state
 from tradelearn.cli.data import app as data_app
 from tradelearn.cli.demo import demo
 from tradelearn.cli.execution import app as exec_app
 from tradelearn.cli.impact import calibrate_impact_command
+from tradelearn.cli.regime import app as regime_app
 from tradelearn.cli.risk import app as risk_app
+from tradelearn.cli.sentiment import app as sentiment_app
 from tradelearn.cli.sim import app as sim_app
 from tradelearn.config import DATA_DIR_ENV
 
@@ -36,6 +39,9 @@ sim_app.command("calibrate-impact")(calibrate_impact_command)
 app.add_typer(sim_app, name="sim")
 app.add_typer(risk_app, name="risk")
 app.add_typer(exec_app, name="exec")
+app.add_typer(alpha_app, name="alpha")
+app.add_typer(sentiment_app, name="sentiment")
+app.add_typer(regime_app, name="regime")
 app.command()(demo)
 
 
