@@ -1,7 +1,9 @@
 """Optimal execution: model worlds with closed-form optima, environments, policies, agents.
 
-Importing this package registers ``tradelearn/ModelExecution-v0`` with Gymnasium, so
-``gymnasium.make("tradelearn/ModelExecution-v0", world="ac")`` works after
+Importing this package registers ``tradelearn/ModelExecution-v0`` and
+``tradelearn/Execution-v0`` (the simulator, :mod:`~tradelearn.execution.sim_env`) with
+Gymnasium, so ``gymnasium.make("tradelearn/ModelExecution-v0", world="ac")`` and
+``gymnasium.make("tradelearn/Execution-v0", market="agents")`` work after
 ``import tradelearn.execution``. The registration names the entry point as a string: the
 environment module (and Stable-Baselines3 with it) loads only when an environment is made.
 
@@ -17,11 +19,17 @@ from __future__ import annotations
 import gymnasium
 
 MODEL_ENV_ID = "tradelearn/ModelExecution-v0"
+EXEC_ENV_ID = "tradelearn/Execution-v0"
 
 if MODEL_ENV_ID not in gymnasium.registry:
     gymnasium.register(
         id=MODEL_ENV_ID,
         entry_point="tradelearn.execution.model_env:ModelExecutionEnv",
     )
+if EXEC_ENV_ID not in gymnasium.registry:
+    gymnasium.register(
+        id=EXEC_ENV_ID,
+        entry_point="tradelearn.execution.sim_env:ExecutionEnv",
+    )
 
-__all__ = ["MODEL_ENV_ID"]
+__all__ = ["EXEC_ENV_ID", "MODEL_ENV_ID"]
