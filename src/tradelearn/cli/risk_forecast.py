@@ -1,7 +1,9 @@
-"""``tradelearn risk forecast | var-backtest | anomaly``: forecasts, VaR backtests, anomaly scores.
+"""``tradelearn risk forecast | var-backtest | anomaly | posture``.
 
-Mounted on the ``risk`` app by :func:`register`. Series are ``sp500`` or ``nasdaq`` (the
-arch index files under the data folder) or a path to a daily OHLCV file.
+Forecasts, VaR backtests, anomaly scores, and the risk posture the forecasts set. Mounted
+on the ``risk`` app by :func:`register`. Series are ``sp500`` or ``nasdaq`` (the arch index
+files under the data folder) or a path to a daily OHLCV file. ``--report OUT.html`` writes
+the command's report section (tables and plots, :mod:`tradelearn.risk.report`).
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ WindowOpt = Annotated[int, typer.Option("--window", help="Rolling fit window in 
 RefitOpt = Annotated[int, typer.Option("--refit-every", help="Days between refits.")]
 SymbolOpt = Annotated[str | None, typer.Option("--symbol", help="Symbol, for a panel file.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+ReportOpt = Annotated[
+    Path | None, typer.Option("--report", help="Write an HTML report (tables and plots) here.")
+]
 
 
 def series_path(series: str) -> Path:
@@ -58,6 +63,7 @@ def forecast(
     refit_every: RefitOpt = 22,
     symbol: SymbolOpt = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the boosting and EGARCH draws.")] = 0,
+    report_path: ReportOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Rolling out-of-sample variance forecasts (h = 1, 5, 22): QLIKE/MSE per model, DM tests."""
@@ -90,6 +96,10 @@ def forecast(
             "next_forecast": live,
             "garch_failed_refits": fs.garch_failures,
         }
+        if report_path is not None:
+            from tradelearn.risk.report import forecast_section
+
+            result["report"] = str(forecast_section(fs, report).save(report_path))
         if json_out:
             emit_json(result)
             return
@@ -121,6 +131,7 @@ def var_backtest(
     levels: Annotated[
         str, typer.Option("--levels", help="Comma-separated coverage levels.")
     ] = "0.99,0.975",
+    report_path: ReportOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """One-day VaR/ES out of sample: hit rates, Kupiec, Christoffersen, traffic light, ES tests."""
@@ -158,6 +169,12 @@ def var_backtest(
             "default_passes_kupiec_and_cc": passes,
             "results": results,
         }
+        if report_path is not None:
+            from tradelearn.risk.report import var_section
+
+            plot = [DEFAULT_METHOD] if DEFAULT_METHOD in vfs else ms[:1]
+            section = var_section(vfs, results, series=data.symbol, plot=plot)
+            out["report"] = str(section.save(report_path))
         if json_out:
             emit_json(out)
             return
@@ -191,6 +208,7 @@ def anomaly(
         int, typer.Option("--tick", help="Tick in price units, for MBO files.")
     ] = 250_000_000,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the forest and the bootstrap.")] = 0,
+    report_path: ReportOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Anomaly scores and their early-warning AUC against trailing realized volatility."""
@@ -198,20 +216,34 @@ def anomaly(
 
     def body() -> None:
         rows = []
+        plots: list[dict[str, Any]] = []
         for src in source:
             tape = _tape(src, int(interval * 1e9), tick)
-            X, ret, _ = an.interval_features(tape, int(interval * 1e9))
+            X, ret, ends = an.interval_features(tape, int(interval * 1e9))
             Z, combined = an.robust_z_features(X, window)
             row: dict[str, Any] = {"source": tape.name, "intervals": len(X)}
-            for name, score in (
-                ("robust_z", combined),
-                ("isolation_forest", an.isolation_scores(Z, rng=seed)),
-            ):
+            scores = {
+                "robust_z": combined,
+                "isolation_forest": an.isolation_scores(Z, rng=seed),
+            }
+            for name, score in scores.items():
                 ew = an.early_warning_auc(score, ret, rng=seed)
                 row[name] = {k: getattr(ew, k) for k in ew.__dataclass_fields__}
             rows.append(row)
+            if report_path is not None:
+                from tradelearn.risk.report import interval_mids
+
+                plots.append(
+                    {"source": tape.name, "ends": ends, "mid": interval_mids(tape, ends),
+                     "scores": scores, "auc": {k: row[k] for k in scores}}
+                )  # fmt: skip
+        result: dict[str, Any] = {"interval_s": interval, "window": window, "results": rows}
+        if report_path is not None:
+            from tradelearn.risk.report import anomaly_section
+
+            result["report"] = str(anomaly_section(plots).save(report_path))
         if json_out:
-            emit_json({"interval_s": interval, "window": window, "results": rows})
+            emit_json(result)
             return
         for row in rows:
             for name in ("robust_z", "isolation_forest"):
@@ -220,6 +252,108 @@ def anomaly(
                     f"{row['source']} {name}: AUC {r['auc_score']:.3f} vs trailing vol "
                     f"{r['auc_baseline']:.3f}, diff {r['diff']:+.3f} [{r['diff_low']:+.3f}, {r['diff_high']:+.3f}]"
                 )
+
+    run_guarded(body)
+
+
+def posture(
+    series: SeriesOpt = "sp500",
+    date: Annotated[
+        str | None,
+        typer.Option("--date", help="Trading day to set up (ISO); default the series' last day."),
+    ] = None,
+    qty: Annotated[
+        float, typer.Option("--qty", help="Shares to sell over the horizon.")
+    ] = 100_000.0,
+    price: Annotated[
+        float | None, typer.Option("--price", help="Arrival price; default the previous close.")
+    ] = None,
+    horizon_hours: Annotated[
+        float, typer.Option("--horizon-hours", help="Hours to finish (of a 6.5-hour day).")
+    ] = 1.0,
+    steps: Annotated[int, typer.Option("--steps", help="Decision steps of the schedule.")] = 10,
+    risk_aversion: Annotated[
+        float | None,
+        typer.Option(
+            "--risk-aversion", help="Almgren-Chriss lambda; default the preset's at this price."
+        ),
+    ] = None,
+    timing_risk_bps: Annotated[
+        float | None,
+        typer.Option("--timing-risk-bps", help="Cap on the schedule's cost s.d.; raises lambda."),
+    ] = None,
+    budget: Annotated[
+        float, typer.Option("--budget", help="One-day VaR budget of the position (currency).")
+    ] = 1_000_000.0,
+    level: Annotated[float, typer.Option("--level", help="VaR level of the budget.")] = 0.99,
+    model: Annotated[
+        str, typer.Option("--model", help="Volatility model whose forecast sets sigma.")
+    ] = "tl_combo",
+    window: WindowOpt = 1000,
+    symbol: SymbolOpt = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the boosting draws.")] = 0,
+    report_path: ReportOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """The day's forecasts set the posture: Almgren-Chriss urgency and a VaR-budget size.
+
+    The volatility forecast for the day (made at the previous close) sets the Almgren-Chriss
+    sigma; the default EVT VaR sets the VaR-budget size and the trading state. A static
+    posture (the window's mean variance, historical VaR) is shown beside it.
+    """
+    from tradelearn.risk.posture import build_posture, posture_inputs
+    from tradelearn.risk.sizing import VarBudget
+
+    def body() -> None:
+        data = _load(series, symbol)
+        inputs = posture_inputs(data, date, model=model, window=window, level=level, seed=seed)
+        price_ = inputs.prev_close if price is None else price
+        template = inputs.template(qty, price_, horizon_hours / 6.5, steps, risk_aversion)
+        budget_ = VarBudget(budget=budget, level=level)
+        forecast_p, static_p = (
+            build_posture(
+                variance, template, budget_, var_pct=var, max_timing_risk_bps=timing_risk_bps
+            )
+            for variance, var in (
+                (inputs.variance, inputs.var_pct),
+                (inputs.static_variance, inputs.static_var_pct),
+            )
+        )
+        result: dict[str, Any] = {
+            "series": data.symbol,
+            **inputs.to_dict(),
+            "arrival_price": price_,
+            "parent_qty": qty,
+            "horizon_days": template.horizon,
+            "n_steps": steps,
+            "forecast_posture": forecast_p.to_dict(),
+            "static_posture": static_p.to_dict(),
+            "policy": forecast_p.policy().name,
+            "policy_mean_trades": [float(x) for x in forecast_p.policy_trades()],
+        }
+        if report_path is not None:
+            from tradelearn.risk.report import posture_section
+
+            section = posture_section(
+                {"forecast": forecast_p, "static": static_p},
+                f"Risk posture: {data.symbol} {inputs.date}",
+            )
+            result["report"] = str(section.save(report_path))
+        if json_out:
+            emit_json(result)
+            return
+        out_console.print(
+            f"{data.symbol} {inputs.date}: {model} forecast {inputs.variance:.3f} %^2 "
+            f"(static {inputs.static_variance:.3f}), EVT VaR {inputs.var_pct:.2f}%"
+        )
+        for name, p in (("forecast", forecast_p), ("static", static_p)):
+            d = p.to_dict()
+            out_console.print(
+                f"  {name:8s} kappa*T {d['kappa_T']:.2f}  first step {d['front_load']:.1%}  "
+                f"E {d['expected_cost_bps']:.1f} bp  sd {d['timing_risk_bps']:.1f} bp  "
+                f"VaR-budget shares {d['var_budget_shares']}  {d['trading_state']}"
+            )
+            out_console.print("    trades: " + " ".join(f"{x:,.0f}" for x in p.trades))
 
     run_guarded(body)
 
@@ -254,7 +388,8 @@ def _floats(text: str, what: str) -> list[float]:
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``forecast``, ``var-backtest`` and ``anomaly`` to the ``risk`` app."""
+    """Add ``forecast``, ``var-backtest``, ``anomaly`` and ``posture`` to the ``risk`` app."""
     app.command("forecast")(forecast)
     app.command("var-backtest")(var_backtest)
     app.command("anomaly")(anomaly)
+    app.command("posture")(posture)
