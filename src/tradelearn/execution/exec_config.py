@@ -191,8 +191,9 @@ class ExecEnvConfig:
     levels: int = 5
     """Book levels per side in the observation."""
     action_type: ActionType = "continuous"
-    start_window_s: tuple[float, float] = (36_000.0, 55_800.0)
-    """Seconds after midnight where episodes may start (default 10:00 to 15:30)."""
+    start_window_s: tuple[float, float] = (36_000.0, 55_500.0)
+    """Seconds after midnight where episodes may start (default 10:00 to 15:25, so a
+    30-minute order ends before 16:00 even on a file whose last message is before 16:00)."""
     signal: bool = False
     """Add the external signal channel to the observation (``reset(options={"signal":
     value, sequence or callable})``)."""

@@ -27,6 +27,20 @@ escape the cost of the shares it did not sell. The shortfall is measured against
 arrival mid, so price moves before a child order count in its cost: the reward is the cash
 outcome, not the impact alone.
 
+The simulator environment
+-------------------------
+``tradelearn/Execution-v0`` (:mod:`~tradelearn.execution.sim_env`) uses the same reward
+with no running penalty (:math:`\\pi = 0`): the fills of its child orders that are reported
+during a step are the step's :math:`q` shares at average price :math:`\\bar S` (several
+prices per step, see :func:`fills_reward_bps`), measured against the arrival mid
+:math:`S_0` the agent saw at the episode's start. The last step also carries the
+liquidation at market of whatever is left at the horizon's end (and, where the visible book
+cannot absorb it, the remainder booked beyond its deepest level at the configured
+penalty), so the rewards of an episode sum to minus its implementation shortfall in basis
+points, ``EpisodeResult.is_bps``. Fees are not in the reward; the episode reports them
+apart (``fees_bps``). The same shortfall splits fill by fill into spread, impact and timing
+(:func:`shortfall_parts`).
+
 The functions are compiled with numba so the batched environments call them inside their
 kernels; they are plain functions of numbers and work from Python as well.
 """
@@ -105,4 +119,21 @@ def fills_reward_bps(
             penalty,
             parent_qty * arrival_mid,
         )
+    )
+
+
+def shortfall_parts(
+    side: float, qty: float, price: float, our_mid: float, unaffected_mid: float, arrival_mid: float
+) -> tuple[float, float, float]:
+    """One fill's shortfall in cash split into (spread, impact, timing).
+
+    ``our_mid`` :math:`m` is the mid the order met, ``unaffected_mid`` :math:`u` the mid of
+    the market without us at the same time, ``arrival_mid`` :math:`S_0`:
+    spread :math:`s q (p - m)`, impact :math:`s q (m - u)`, timing :math:`s q (u - S_0)`;
+    they add up to :func:`shortfall_cash` (up to rounding).
+    """
+    return (
+        side * qty * (price - our_mid),
+        side * qty * (our_mid - unaffected_mid),
+        side * qty * (unaffected_mid - arrival_mid),
     )

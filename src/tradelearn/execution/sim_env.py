@@ -10,7 +10,8 @@ One step at decision time :math:`t_k`:
 
 1. the action becomes a child order (size, limit price, time in force); a child of zero
    shares sends nothing and leaves a resting child alone; any other first cancels our
-   resting child (the cancel is confirmed before the new order is sized);
+   resting child (with latency, the market runs until the cancel is confirmed, so the new
+   child is sized on what is really left);
 2. the order goes through a :class:`~tradelearn.risk.gate.PreTradeGate`. Its default limits
    come from the parent order (order size and position at most :math:`X`, so the parent can
    never be overfilled; notional twice the arrival value; a 500 bp price collar; rate
@@ -51,13 +52,25 @@ from numpy.typing import NDArray
 from tradelearn.errors import ConfigError
 from tradelearn.execution.exec_config import PLACEMENTS, ExecEnvConfig, MarketConfig
 from tradelearn.execution.policies import ExecState
-from tradelearn.execution.reward import BPS, step_reward_bps
+from tradelearn.execution.reward import BPS, shortfall_parts, step_reward_bps
 from tradelearn.execution.sim_obs import (
+    N_PARAMS,
+    P_CHILD,
+    P_HAS_SIGNAL,
+    P_INV,
+    P_LEVELS,
+    P_N_STEPS,
+    P_S0,
+    P_SIDE,
+    P_SIGNAL,
+    P_STEPS_LEFT,
+    P_VOLUME,
     PLACEMENT_OFFSET,
     Q_MID,
     limit_price,
     make_spaces,
     obs_names,
+    read_quote,
     round_lots,
     sweep_price,
     write_obs,
@@ -177,6 +190,7 @@ class ExecutionEnv(gym.Env[NDArray[np.float32], Any]):
         self._dt = round(c.step_s * NS)
         self._pre = c.vol_window * self._dt
         self._rt = c.market.latency_ns[1] + c.market.latency_ns[2] + 1
+        self._instant = self._rt == 1
         v = self.venue
         self._expected_step = max(v.rate * c.step_s, 1e-9)
         self.parent_qty = (
@@ -198,6 +212,8 @@ class ExecutionEnv(gym.Env[NDArray[np.float32], Any]):
         self._quote = np.full(3, np.nan)
         self._snap = np.zeros(4 * c.levels, dtype=np.int64)
         self._rets = np.zeros(c.vol_window)
+        self._par = np.zeros(N_PARAMS)
+        self._levels, self._n_steps, self._has_signal = c.levels, c.n_steps, c.signal
         self.signal_fn: SignalSource | None = None
         """Signal used when ``reset`` options give none (a value, per-step values or a
         function of the decision time in ns)."""
@@ -276,6 +292,9 @@ class ExecutionEnv(gym.Env[NDArray[np.float32], Any]):
         self._scale = v.price_scale
         self._done = False
         self._result = None
+        p = self._par
+        p[P_LEVELS], p[P_SIDE], p[P_N_STEPS] = c.levels, c.side, c.n_steps
+        p[P_CHILD], p[P_S0], p[P_HAS_SIGNAL] = self._child, s0, float(c.signal)
         self._write_obs()
 
     def _limits(self) -> GateLimits:
@@ -301,13 +320,13 @@ class ExecutionEnv(gym.Env[NDArray[np.float32], Any]):
 
     # ------------------------------------------------------------------ observation
     def _read_book(self) -> float:
-        """Snapshot the book; returns its mid (NaN when one-sided)."""
-        snap = self.venue.sim.book_snapshot(self.config.levels)
-        self._snap = snap
-        a, b = int(snap[0]), int(snap[2])
-        if a == 9_999_999_999 or b == -9_999_999_999 or snap[1] <= 0 or snap[3] <= 0:
-            return math.nan
-        return 0.5 * (a + b)
+        """Snapshot the book and its quote; returns the mid (NaN when one-sided), which
+        also becomes our mid when there is one."""
+        self._snap = self.venue.sim.book_snapshot(self._levels)
+        m: float = read_quote(self._snap, self._quote)
+        if m == m:
+            self._mid = m
+        return m
 
     def _signal_value(self) -> float:
         src = self._signal
@@ -321,16 +340,14 @@ class ExecutionEnv(gym.Env[NDArray[np.float32], Any]):
         return float(seq[min(self._k, len(seq) - 1)])
 
     def _write_obs(self) -> None:
-        c = self.config
-        write_obs(
-            self._obs, self._quote, self._snap, c.levels, c.side, c.n_steps - self._k,
-            c.n_steps, self._x / self.parent_qty, self._child, self._s0, self._rets,
-            self._step_vol / self._expected_step,
-            self._signal_value() if c.signal else 0.0, c.signal,
-        )  # fmt: skip
-        m = self._quote[Q_MID]
-        if m == m:
-            self._mid = float(m)
+        """The observation from the last snapshot (see :mod:`~tradelearn.execution.sim_obs`)."""
+        p = self._par
+        p[P_STEPS_LEFT] = self._n_steps - self._k
+        p[P_INV] = self._x / self.parent_qty
+        p[P_VOLUME] = self._step_vol / self._expected_step
+        if self._has_signal:
+            p[P_SIGNAL] = self._signal_value()
+        write_obs(self._obs, self._snap, self._rets, p)
 
     # ------------------------------------------------------------------ baselines' view
     def exec_state(self) -> ExecState:
@@ -418,24 +435,24 @@ class ExecutionEnv(gym.Env[NDArray[np.float32], Any]):
         return d.allowed
 
     def _cancel_working(self) -> None:
-        """Cancel our resting children and wait until the cancels are confirmed."""
+        """Cancel our resting children; know they are gone before anything else is sent.
+
+        Without latency every fill so far is reported and the cancels reach the exchange
+        before any later request with nothing in between, so they count as done at once;
+        otherwise the market runs until their confirmations are back.
+        """
         sim = self.venue.sim
         for cid in list(self._working):
             sim.cancel(cid)
             self._gate.note_message(sim.now)
+        if self._instant:
+            for cid in self._working:
+                self._gate.on_cancel(str(cid), sim.now)
+            self._working.clear()
+            return
         self.venue.advance_to(sim.now + self._rt)
         self._drain()
         self._read_book()
-        self._write_quote()
-
-    def _write_quote(self) -> None:
-        write_obs(
-            self._obs, self._quote, self._snap, self.config.levels, self.config.side, 1, 1,
-            0.0, self._child, self._s0, self._rets, 0.0, 0.0, False,
-        )  # fmt: skip
-        m = self._quote[Q_MID]
-        if m == m:
-            self._mid = float(m)
 
     def _send_child(self, qty: float, offset: float) -> None:
         c = self.config
@@ -466,9 +483,10 @@ class ExecutionEnv(gym.Env[NDArray[np.float32], Any]):
             if kind == _FILL:
                 q, p = r.qty, float(r.price)
                 m, u = self._refs[cid]
-                self._sp += side * q * (p - m)
-                self._im += side * q * (m - u)
-                self._ti += side * q * (u - s0)
+                sp, im, ti = shortfall_parts(side, q, p, m, u, s0)
+                self._sp += sp
+                self._im += im
+                self._ti += ti
                 self._x -= q
                 self._step_q += q
                 self._step_qp += q * p
@@ -491,9 +509,7 @@ class ExecutionEnv(gym.Env[NDArray[np.float32], Any]):
         c, v = self.config, self.venue
         if self._working:
             self._cancel_working()
-        else:
-            self._read_book()
-            self._write_quote()
+        self._read_book()  # the book at the horizon's end prices the liquidation
         self._liq_qty = self._x
         cap = self._gate.limits.max_order_qty
         refs = (self._mid, v.unaffected_mid())
@@ -523,10 +539,10 @@ class ExecutionEnv(gym.Env[NDArray[np.float32], Any]):
             ref = deepest if deepest == deepest else refs[0]
             p = ref * (1.0 + c.side * c.liquidation_penalty_bps / BPS)
             q = self._x
-            m, u = refs
-            self._sp += c.side * q * (p - m)
-            self._im += c.side * q * (m - u)
-            self._ti += c.side * q * (u - self._s0)
+            sp, im, ti = shortfall_parts(c.side, q, p, refs[0], refs[1], self._s0)
+            self._sp += sp
+            self._im += im
+            self._ti += ti
             self._step_q += q
             self._step_qp += q * p
             self._fallback = q

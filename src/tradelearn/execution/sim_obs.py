@@ -89,41 +89,75 @@ def make_spaces(config: ExecEnvConfig) -> tuple[spaces.Box, spaces.Space[object]
     return obs, act
 
 
+# scalar parameters of write_obs, packed in one float64 array (one argument, not ten:
+# numba's dispatcher checks every argument's type on each call)
+(
+    P_LEVELS,
+    P_SIDE,
+    P_STEPS_LEFT,
+    P_N_STEPS,
+    P_INV,
+    P_CHILD,
+    P_S0,
+    P_VOLUME,
+    P_SIGNAL,
+    P_HAS_SIGNAL,
+) = range(10)
+N_PARAMS = 10
+
+
 @numba.njit(cache=True, error_model="numpy")
-def write_obs(
-    out: NDArray[np.float32], quote: NDArray[np.float64], snap: NDArray[np.int64], levels: int,
-    side: int, steps_left: int, n_steps: int, inv: float, child: float, s0: float,
-    rets: NDArray[np.float64], volume: float, signal: float, has_signal: bool,
-) -> None:  # fmt: skip
-    """Fill ``out`` from a LOBSTER-layout ``snap``; ``quote`` gets (bid, ask, mid), NaN for
-    a missing side, and keeps the previous spread/imbalance slots when a side is empty."""
+def read_quote(snap: NDArray[np.int64], quote: NDArray[np.float64]) -> float:
+    """Best bid, best ask and mid of a LOBSTER-layout ``snap`` into ``quote`` (NaN for a
+    missing side); returns the mid."""
     ask_px, ask_q, bid_px, bid_q = snap[0], snap[1], snap[2], snap[3]
     have_ask = ask_px != DUMMY_ASK and ask_q > 0
     have_bid = bid_px != DUMMY_BID and bid_q > 0
     quote[Q_BID] = bid_px if have_bid else np.nan
     quote[Q_ASK] = ask_px if have_ask else np.nan
-    quote[Q_MID] = 0.5 * (bid_px + ask_px) if have_ask and have_bid else np.nan
+    mid = 0.5 * (bid_px + ask_px) if have_ask and have_bid else np.nan
+    quote[Q_MID] = mid
+    return float(mid)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def write_obs(
+    out: NDArray[np.float32],
+    snap: NDArray[np.int64],
+    rets: NDArray[np.float64],
+    par: NDArray[np.float64],
+) -> None:
+    """Fill ``out`` from a LOBSTER-layout ``snap`` (``par``: the ``P_*`` scalars); the
+    spread, imbalance and price-move slots keep their last values while a side is empty."""
+    levels, side = int(par[P_LEVELS]), int(par[P_SIDE])
+    steps_left, n_steps, s0 = par[P_STEPS_LEFT], par[P_N_STEPS], par[P_S0]
+    ask_px, ask_q, bid_px, bid_q = snap[0], snap[1], snap[2], snap[3]
+    two_sided = ask_px != DUMMY_ASK and ask_q > 0 and bid_px != DUMMY_BID and bid_q > 0
     out[0] = steps_left / n_steps
     out[1] = 1.0 / steps_left if steps_left > 0 else 0.0
-    out[2] = min(max(inv, 0.0), 1.0)
-    if have_ask and have_bid:
+    out[2] = min(max(par[P_INV], 0.0), 1.0)
+    if two_sided:
+        mid = 0.5 * (bid_px + ask_px)
         out[3] = min(max((ask_px - bid_px) / s0 * 1e4, 0.0), 100.0)
         out[4] = side * (bid_q - ask_q) / (bid_q + ask_q)
-        out[7] = min(max(side * (quote[Q_MID] - s0) / s0 * 1e4, -500.0), 500.0)
+        out[7] = min(max(side * (mid - s0) / s0 * 1e4, -500.0), 500.0)
     ss = 0.0
     for r in rets:
         ss += r * r
     out[5] = min(math.sqrt(ss / rets.shape[0]), 100.0)
+    volume = par[P_VOLUME]
     out[6] = min(max(volume, 0.0), 50.0) if volume == volume else 0.0
     take = 2 if side == -1 else 0  # we cross into the bids when we sell
     post = 0 if side == -1 else 2
+    child = par[P_CHILD]
     for i in range(levels):
         qt = snap[4 * i + take + 1]
         qp = snap[4 * i + post + 1]
         out[8 + i] = min(math.log1p(max(qt, 0) / child), 20.0)
         out[8 + levels + i] = min(math.log1p(max(qp, 0) / child), 20.0)
-    if has_signal:
-        sig = signal if signal == signal else 0.0
+    if par[P_HAS_SIGNAL] > 0:
+        sig = par[P_SIGNAL]
+        sig = sig if sig == sig else 0.0
         out[8 + 2 * levels] = min(max(sig, -10.0), 10.0)
 
 
@@ -196,10 +230,12 @@ def round_lots(qty: float, lot: int) -> float:
 
 __all__ = [
     "BASE_NAMES",
+    "N_PARAMS",
     "PLACEMENT_OFFSET",
     "limit_price",
     "make_spaces",
     "obs_names",
+    "read_quote",
     "round_lots",
     "sweep_price",
     "write_obs",
