@@ -24,7 +24,7 @@ Per policy (:class:`PolicySummary`):
   difference and the p-value is 1 by definition;
 * ``adaptability``: how much the policy's schedule changes from episode to episode, the
   mean over steps of the cross-episode standard deviation of the remaining fraction
-  :math:`x_k / X` (0 for a static schedule that always fills: TWAP, VWAP, AC; positive for
+  :math:`x_k / X` after each step (0 for a static schedule that always fills: TWAP, VWAP, AC; positive for
   a policy that reacts to what it sees; in the units of the inventory fraction).
 
 Non-finite figures become ``null`` in :meth:`Evaluation.to_dict` (strict JSON).
@@ -134,7 +134,7 @@ class PolicySummary:
     se_bps: float
     episodes_bps: list[float]
     mean_remaining: list[float] = field(default_factory=list)
-    """Mean remaining fraction of the parent order before each step."""
+    """Mean remaining fraction of the parent order at the start and after each step."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: the fields in order, non-finite numbers as ``None``."""
@@ -191,9 +191,12 @@ def _field(results: Sequence[EpisodeLike], name: str) -> FloatArray:
 
 
 def remaining_fractions(results: Sequence[EpisodeLike]) -> FloatArray:
-    """Episodes x steps: the remaining share of the parent order before each step."""
+    """Episodes x (steps + 1): the remaining share of the parent order at the start (1) and
+    after each step (``remaining`` of an episode result is the inventory after each step)."""
     rows = [
-        np.asarray(r.remaining, dtype=np.float64) / max(float(r.parent_qty), 1e-300)
+        np.concatenate(
+            [[1.0], np.asarray(r.remaining, dtype=np.float64) / max(float(r.parent_qty), 1e-300)]
+        )
         for r in results
     ]
     if not rows:

@@ -1,10 +1,16 @@
 """Train PPO and double DQN on the execution environments with Stable-Baselines3.
 
-:func:`train` runs one algorithm on the batched model-world environment with one torch
-thread, a rich progress bar on stderr, TensorBoard logs (``DIR/tb``), checkpoints
-(``DIR/checkpoints``), and writes ``DIR/model.zip`` with ``DIR/config.json`` beside it (the
-world, the algorithm and every hyperparameter, the seed, the versions and the time taken),
-which is all :meth:`~tradelearn.execution.policies.SB3Policy.load` needs.
+:func:`train` runs one algorithm with one torch thread, a rich progress bar on stderr,
+TensorBoard logs (``DIR/tb``), checkpoints (``DIR/checkpoints``), and writes
+``DIR/model.zip`` with ``DIR/config.json`` beside it (the environment, the algorithm and
+every hyperparameter, the seed, the versions and the time taken). Two environments:
+
+* ``tradelearn/ModelExecution-v0``: the batched model worlds (``world`` ac, ow or cj);
+  :meth:`~tradelearn.execution.policies.SB3Policy.load` reads the result;
+* ``tradelearn/Execution-v0``: the simulator (replay of LOBSTER files or the agent-based
+  market), configured by ``env_params`` (an ``ExecEnvConfig`` as a dict); several copies run
+  in one process, each episode's shortfall goes to ``DIR/monitor.csv`` and to TensorBoard
+  as ``execution/is_bps``; :func:`~tradelearn.execution.agents.load_agent` reads the result.
 
 Stable-Baselines3's ``DQN`` takes the target network's maximum for the bootstrap, which
 overestimates (van Hasselt 2010). :class:`DoubleDQN` overrides ``train`` to pick the next
@@ -46,6 +52,9 @@ from tradelearn.errors import ConfigError
 from tradelearn.execution import MODEL_ENV_ID
 from tradelearn.execution.model_env import DEFAULT_GRID, OBS_NAMES, ModelExecutionVecEnv
 from tradelearn.execution.worlds import make_world
+
+EXEC_ENV_ID = "tradelearn/Execution-v0"
+ENV_IDS = (MODEL_ENV_ID, EXEC_ENV_ID)
 
 
 def dqn_targets(
@@ -291,6 +300,30 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 }
 """Hyperparameters per algorithm (``n_envs`` is the number of batched environments;
 ``learning_rate`` decays linearly to ``final_lr_fraction`` of itself)."""
+
+SIM_DEFAULTS: dict[str, dict[str, Any]] = {
+    "ppo": {
+        **DEFAULTS["ppo"],
+        "n_envs": 4,
+        "n_steps": 256,
+        "batch_size": 256,
+        "n_epochs": 10,
+        "policy_kwargs": dict(net_arch=[64, 64], log_std_init=-0.5),
+    },
+    "dqn": {
+        **DEFAULTS["dqn"],
+        "n_envs": 4,
+        "buffer_size": 200_000,
+        "learning_starts": 2_000,
+        "batch_size": 128,
+        "target_update_interval": 2_000,
+        "exploration_fraction": 0.3,
+        "exploration_final_eps": 0.05,
+        "average_decay": 0.999,
+    },
+}
+"""The same hyperparameters for the simulator environment, sized for its speed: a few
+copies in one process (each step runs the market), shorter rollouts, an earlier start."""
 FINAL_LR_FRACTION = {"ppo": 0.1, "dqn": 0.02}
 
 
@@ -301,6 +334,9 @@ class TrainConfig:
     env_id: str = MODEL_ENV_ID
     world: str = "ac"
     world_params: dict[str, Any] = field(default_factory=dict)
+    env_params: dict[str, Any] = field(default_factory=dict)
+    """``tradelearn/Execution-v0`` only: its ``ExecEnvConfig`` as a dict (the market, the
+    order, the start window...); ``action_type`` follows the algorithm."""
     algo: str = "ppo"
     timesteps: int = 100_000
     seed: int = 0
@@ -316,10 +352,9 @@ class TrainConfig:
     grid: tuple[float, ...] = DEFAULT_GRID
 
     def __post_init__(self) -> None:
-        if self.env_id != MODEL_ENV_ID:
+        if self.env_id not in ENV_IDS:
             raise ConfigError(
-                f"--env must be {MODEL_ENV_ID!r} (the replay environment comes later), "
-                f"actually: {self.env_id!r}"
+                f"--env must be {MODEL_ENV_ID!r} or {EXEC_ENV_ID!r}, actually: {self.env_id!r}"
             )
         if self.algo not in ALGOS:
             raise ConfigError(f"--algo must be one of {sorted(ALGOS)}, actually: {self.algo!r}")
@@ -332,7 +367,14 @@ class TrainConfig:
             raise ConfigError(
                 f"unknown {self.algo} hyperparameter(s) {unknown}; known: {sorted(DEFAULTS[self.algo])}"
             )
-        make_world(self.world, **self.world_params)  # fails early on a bad world
+        if self.env_id == EXEC_ENV_ID:
+            self.exec_config()  # fails early on a bad market or order
+        else:
+            if self.env_params:
+                raise ConfigError(
+                    f"env_params are for {EXEC_ENV_ID!r}; {MODEL_ENV_ID!r} takes world_params"
+                )
+            make_world(self.world, **self.world_params)  # fails early on a bad world
         hyper = self.resolved()
         if hyper.get("price_blind_advantage") and not hyper.get("dueling"):
             raise ConfigError(
@@ -347,7 +389,18 @@ class TrainConfig:
 
     def resolved(self) -> dict[str, Any]:
         """The algorithm's hyperparameters: the defaults with the overrides applied."""
-        return {**DEFAULTS[self.algo], **self.hyperparameters}
+        base = SIM_DEFAULTS if self.env_id == EXEC_ENV_ID else DEFAULTS
+        return {**base[self.algo], **self.hyperparameters}
+
+    def exec_config(self) -> Any:
+        """The simulator environment's ``ExecEnvConfig`` with this algorithm's action type."""
+        from tradelearn.execution.exec_config import ExecEnvConfig
+
+        params = {**self.env_params, "action_type": ACTION_TYPES[self.algo]}
+        try:
+            return ExecEnvConfig.from_dict(params)
+        except (TypeError, ValueError, KeyError) as exc:
+            raise ConfigError(f"env_params: not an execution environment config: {exc}") from exc
 
 
 class RichProgress(BaseCallback):
@@ -430,7 +483,8 @@ def _policy_class(algo: str, hyper: dict[str, Any]) -> Any:
 
 
 def train(config: TrainConfig, out: str | Path, *, progress: bool = True) -> TrainResult:
-    """Train ``config.algo`` on the configured world and save model, config and logs in ``out``.
+    """Train ``config.algo`` on the configured environment; save model, config and logs in
+    ``out``.
 
     Runs with one torch thread; the environment, the algorithm and torch are seeded with
     ``config.seed``.
@@ -438,16 +492,31 @@ def train(config: TrainConfig, out: str | Path, *, progress: bool = True) -> Tra
     th.set_num_threads(1)
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
-    world = make_world(config.world, **config.world_params)
     hyper = config.resolved()
     n_envs = int(hyper.pop("n_envs"))
-    env = ModelExecutionVecEnv(
-        world,
-        n_envs,
-        action_type=ACTION_TYPES[config.algo],  # type: ignore[arg-type]
-        grid=config.grid,
-        seed=config.seed,
-    )
+    action_type = ACTION_TYPES[config.algo]
+    extra: list[BaseCallback] = []
+    closer: Any = None
+    env: Any
+    if config.env_id == EXEC_ENV_ID:
+        from tradelearn.execution.agents import ShortfallLog, make_exec_vec_env
+
+        exec_cfg = config.exec_config()
+        env, closer = make_exec_vec_env(exec_cfg, n_envs, root / "monitor.csv")
+        extra.append(ShortfallLog())
+        label = f"{config.algo} {exec_cfg.market.kind}"
+        env_record: dict[str, Any] = {"world": None, "env": exec_cfg.to_dict()}
+    else:
+        world = make_world(config.world, **config.world_params)
+        env = ModelExecutionVecEnv(
+            world,
+            n_envs,
+            action_type=action_type,  # type: ignore[arg-type]
+            grid=config.grid,
+            seed=config.seed,
+        )
+        label = f"{config.algo} {config.world}"
+        env_record = {"world": world.to_dict(), "world_name": config.world}
     lr = float(hyper.pop("learning_rate"))
     policy = _policy_class(config.algo, hyper)
     model = ALGOS[config.algo](
@@ -460,9 +529,8 @@ def train(config: TrainConfig, out: str | Path, *, progress: bool = True) -> Tra
         verbose=0,
         **hyper,
     )
-    callbacks: list[BaseCallback] = [
-        RichProgress(config.timesteps, f"{config.algo} {config.world}", enabled=progress)
-    ]
+    callbacks: list[BaseCallback] = [RichProgress(config.timesteps, label, enabled=progress)]
+    callbacks.extend(extra)
     if config.checkpoints > 0:
         every = max(config.timesteps // (config.checkpoints * n_envs), 1)
         callbacks.append(CheckpointCallback(every, str(root / "checkpoints"), name_prefix="model"))
@@ -470,15 +538,18 @@ def train(config: TrainConfig, out: str | Path, *, progress: bool = True) -> Tra
     if budget is not None:
         callbacks.append(budget)
     start = time.perf_counter()
-    model.learn(config.timesteps, callback=CallbackList(callbacks), tb_log_name=config.algo)
+    try:
+        model.learn(config.timesteps, callback=CallbackList(callbacks), tb_log_name=config.algo)
+    finally:
+        if closer is not None:
+            closer.close()
     seconds = time.perf_counter() - start
     model_path = root / "model.zip"
     model.save(model_path)
     record = {
         **asdict(config),
-        "world": world.to_dict(),
-        "world_name": config.world,
-        "action_type": ACTION_TYPES[config.algo],
+        **env_record,
+        "action_type": action_type,
         "grid": list(config.grid),
         "resolved_hyperparameters": {
             **hyper,
