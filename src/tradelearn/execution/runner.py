@@ -66,6 +66,33 @@ def episode_market_seed(seed: int, episode: int) -> int:
     return int(state[0] >> 1)
 
 
+def volume_profile(
+    config: ExecEnvConfig, starts: Sequence[int], seed: int = 0
+) -> NDArray[np.float64]:
+    """Market volume in each step of each episode (rows: ``starts``; columns: steps), the
+    input of :meth:`~tradelearn.execution.policies.VWAP.from_volumes`.
+
+    Replay: the recorded executions. Agents: the market of episode ``i`` (seed
+    :func:`episode_market_seed` ``(seed, i)``) run without our orders. Build VWAP from
+    training episodes' profiles, not from the episodes it is evaluated on.
+    """
+    env = ExecutionEnv(config)
+    n, dt = config.n_steps, round(config.step_s * 1e9)
+    out = np.zeros((len(starts), n))
+    for i, start in enumerate(starts):
+        env.reset(
+            seed=seed + i,
+            options={"start_ns": int(start), "market_seed": episode_market_seed(seed, i)},
+        )
+        venue = env.venue
+        cum = venue.cum_volume()
+        for k in range(n):
+            venue.advance_to(int(start) + (k + 1) * dt)
+            now = venue.cum_volume()
+            out[i, k], cum = now - cum, now
+    return out
+
+
 def run_policy_episode(
     env: ExecutionEnv,
     policy: ExecutionPolicy | ObsPolicy,
@@ -153,4 +180,5 @@ __all__ = [
     "episode_market_seed",
     "run_episodes",
     "run_policy_episode",
+    "volume_profile",
 ]

@@ -33,6 +33,13 @@ child sent when our mid was :math:`m` and the unaffected mid :math:`u` (see
 :math:`s q (u - S_0)`; summed and divided by the arrival value :math:`X S_0` (in bp), they
 add up to ``is_bps`` exactly (up to rounding). Fees are kept apart (``fees_bps``).
 
+``info`` of a step: ``step``, ``filled`` (shares executed in it), ``denials`` (only when
+the gate denied something: ``check``, ``reason``, ``qty``, ``price``), ``rejects`` (only
+when the simulator rejected a request: its reasons); at the end ``episode`` and
+``exec_result``, the same :class:`EpisodeResult` (Stable-Baselines3's ``Monitor`` replaces
+``episode`` with its own statistics, ``exec_result`` stays; Gymnasium's
+``RecordEpisodeStatistics`` needs another ``stats_key``).
+
 Seeding: ``reset(seed=...)`` seeds the episode draws (start time in ``start_window_s`` and
 the agent market's seed); ``options`` may fix ``start_ns`` and ``market_seed``, and give the
 signal. The same seed, options and actions give the same episode bit for bit.
@@ -42,7 +49,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, fields
 from typing import Any, cast
 
 import gymnasium as gym
@@ -51,6 +57,7 @@ from numpy.typing import NDArray
 
 from tradelearn.errors import ConfigError
 from tradelearn.execution.exec_config import PLACEMENTS, ExecEnvConfig, MarketConfig
+from tradelearn.execution.exec_result import EpisodeResult
 from tradelearn.execution.policies import ExecState
 from tradelearn.execution.reward import BPS, shortfall_parts, step_reward_bps
 from tradelearn.execution.sim_obs import (
@@ -94,62 +101,6 @@ class _NullJournal:
 
     def write(self, record: dict[str, Any]) -> None:
         return None
-
-
-@dataclass(frozen=True)
-class EpisodeResult:
-    """One finished parent order. Prices in price units; ``*_bps`` in bp of
-    :math:`X S_0`; ``is_bps == spread_bps + impact_bps + timing_bps`` (up to rounding).
-
-    Subscripting with ``"r"``, ``"l"`` or ``"t"`` gives Stable-Baselines3's episode
-    statistics (``-is_bps``, steps, 0), so SB3's logger reads it where no ``Monitor`` did.
-    """
-
-    start_ns: int
-    side: int
-    parent_qty: int
-    arrival_mid: float
-    executed_qty: int
-    avg_price: float
-    is_bps: float
-    spread_bps: float
-    impact_bps: float
-    timing_bps: float
-    remaining: np.ndarray
-    """Inventory left after each step (length ``n_steps``, zeros after an early end)."""
-    market_volume: float
-    """Shares the rest of the market traded from the start to the end."""
-    denials: int
-    fees_bps: float = 0.0
-    filled: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    """Shares executed in each step (the last includes the liquidation)."""
-    n_orders: int = 0
-    """Child orders sent (liquidation included)."""
-    terminal_qty: int = 0
-    """Shares left at the horizon's end and liquidated there."""
-    fallback_qty: int = 0
-    """Of those, shares the book could not absorb (booked at the penalty price)."""
-    end_ns: int = 0
-    market_seed: int = 0
-    steps: int = 0
-    """Steps the episode took."""
-
-    def __getitem__(self, key: str) -> float:
-        stats = {"r": -self.is_bps, "l": self.steps, "t": 0.0}
-        return float(stats[key])
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready values (arrays as lists)."""
-        out: dict[str, Any] = {}
-        for f in fields(self):
-            v = getattr(self, f.name)
-            out[f.name] = v.tolist() if isinstance(v, np.ndarray) else v
-        return out
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, EpisodeResult) and self.to_dict() == other.to_dict()
-
-    __hash__ = None  # type: ignore[assignment]
 
 
 SignalSource = float | Sequence[float] | NDArray[np.float64] | Callable[[int], float]

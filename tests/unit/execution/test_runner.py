@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from tradelearn.errors import ConfigError
-from tradelearn.execution.policies import POV, TWAP, SubmitAndLeave
-from tradelearn.execution.runner import episode_market_seed, run_episodes
+from tradelearn.execution.policies import POV, TWAP, VWAP, SubmitAndLeave
+from tradelearn.execution.runner import episode_market_seed, run_episodes, volume_profile
 from tradelearn.execution.sim_env import EpisodeResult, ExecEnvConfig, ExecutionEnv, MarketConfig
 from tradelearn.sim.generate import generate_day, write_day
 
@@ -108,6 +108,20 @@ def test_every_policy_meets_the_same_episodes_and_runs_repeat(
         if market == "replay":  # passive fills leave the recorded book as it was
             assert r.impact_bps == 0.0
     assert first["twap"] != first["pov0.1"]
+
+
+def test_volume_profile_feeds_vwap(replay_cfg: ExecEnvConfig) -> None:
+    starts = ExecutionEnv(replay_cfg).episode_starts(3, seed=2)
+    vols = volume_profile(replay_cfg, starts)
+    assert vols.shape == (3, 6) and np.all(vols >= 0) and vols.sum() > 0
+    day = ExecutionEnv(replay_cfg).venue.day  # type: ignore[attr-defined]
+    ts = day.events["ts_exchange"]
+    dt = 20 * 10**9
+    for row, start in zip(vols, starts, strict=True):
+        lo, hi = np.searchsorted(ts, [start, start + 6 * dt], side="right")
+        assert row.sum() == day.exec_cum[hi] - day.exec_cum[lo]
+    out = run_episodes(replay_cfg, [VWAP.from_volumes(vols)], starts[:1], seed=0)
+    assert out["vwap"][0].executed_qty == 300
 
 
 class Nameless:
