@@ -165,6 +165,7 @@ class ExecutionEnv(gym.Env[NDArray[np.float32], Any]):
         self._rets = np.zeros(c.vol_window)
         self._par = np.zeros(N_PARAMS)
         self._levels, self._n_steps, self._has_signal = c.levels, c.n_steps, c.signal
+        self._continuous = c.action_type == "continuous"
         self.signal_fn: SignalSource | None = None
         """Signal used when ``reset`` options give none (a value, per-step values or a
         function of the decision time in ns)."""
@@ -339,18 +340,24 @@ class ExecutionEnv(gym.Env[NDArray[np.float32], Any]):
         """(shares, placement offset, why not) of an action."""
         c = self.config
         x = float(self._x)
-        a = np.asarray(action)
-        if c.action_type == "continuous":
-            if a.size != 2:
-                return 0.0, 0.0, f"continuous action must hold 2 numbers, got shape {a.shape}"
+        a = action if type(action) is np.ndarray else np.asarray(action)
+        numeric = a.dtype.kind in "fiub"
+        if self._continuous:
+            if a.size != 2 or not numeric:
+                return 0.0, 0.0, f"continuous action must be 2 numbers, got {action!r:.60}"
             f0, f1 = float(a.flat[0]), float(a.flat[1])
             return round_lots(0.5 * (f0 + 1.0) * x, c.lot), f1, ""
-        if a.size != 1 or not np.issubdtype(a.dtype, np.number):
-            return 0.0, 0.0, f"discrete action must be one index, got {action!r:.40}"
-        f = float(a.flat[0])
         n = len(PLACEMENTS)
-        if not (f == f and f == int(f) and 0 <= f < self._grid.size * n):
-            return 0.0, 0.0, f"discrete action must be in 0..{self._grid.size * n - 1}, got {f!r}"
+        f = float(a.flat[0]) if a.size == 1 and numeric else math.nan
+        if not (math.isfinite(f) and f == int(f) and 0 <= f < self._grid.size * n):
+            return (
+                0.0,
+                0.0,
+                (
+                    f"discrete action must be one index in 0..{self._grid.size * n - 1}, "
+                    f"got {action!r:.60}"
+                ),
+            )
         i = int(f)
         g, p = divmod(i, n)
         want = self._grid[g] * x / max(c.n_steps - self._k, 1)

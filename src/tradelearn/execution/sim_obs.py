@@ -181,6 +181,7 @@ def sweep_price(snap: NDArray[np.int64], levels: int, side: int, qty: float) -> 
     return last
 
 
+@numba.njit(cache=True, error_model="numpy")
 def limit_price(
     snap: NDArray[np.int64],
     quote: NDArray[np.float64],
@@ -195,6 +196,8 @@ def limit_price(
 
     ``offset`` -1 is the passive anchor, 0 the mid, +1 the cross anchor (see the module
     docstring); NaN in gives NaN out. With an empty book the price is NaN (the gate denies).
+    An absurdly far price (beyond 1e15 price units) is left off the grid for the gate's
+    price collar to deny.
     """
     bid, ask = quote[Q_BID], quote[Q_ASK]
     near, far = (bid, ask) if side == 1 else (ask, bid)
@@ -210,14 +213,16 @@ def limit_price(
         cross = far if math.isnan(cross) else cross
     mid = 0.5 * (near + far)
     # the mid rounded away from crossing (down for a buy, up for a sell)
-    mid = math.floor(mid / tick) * tick if side == 1 else math.ceil(mid / tick) * tick
+    mid = float(math.floor(mid / tick) if side == 1 else math.ceil(mid / tick)) * tick
     if (mid - far) * side >= 0:
         mid = near
     px = mid + ((mid - near) if offset <= 0.0 else (cross - mid)) * offset
     if not math.isfinite(px):
         return math.nan, False
-    px = math.floor(px / tick + 1e-9) * tick if side == 1 else math.ceil(px / tick - 1e-9) * tick
-    return float(px), (px - far) * side >= 0
+    if abs(px) < 1e15:
+        steps = px / tick + 1e-9 if side == 1 else px / tick - 1e-9
+        px = float(math.floor(steps) if side == 1 else math.ceil(steps)) * tick
+    return px, (px - far) * side >= 0
 
 
 def round_lots(qty: float, lot: int) -> float:

@@ -249,10 +249,14 @@ def test_an_absurd_size_meets_the_position_limit(lobster_files: tuple[str, str])
 
 def test_discrete_index_out_of_range_is_denied(lobster_files: tuple[str, str]) -> None:
     env = make("replay", lobster_files, action_type="discrete")
+    for bad in (99, -1, np.inf, np.nan, 2.5, "x", [1, 2]):
+        env.reset(seed=1)
+        _, _, _, _, info = env.step(bad)
+        assert info["denials"][0]["check"] == "action", bad
+        assert "0..17" in info["denials"][0]["reason"]
     env.reset(seed=1)
-    _, _, _, _, info = env.step(99)
-    assert info["denials"][0]["check"] == "action"
-    assert "0..17" in info["denials"][0]["reason"]
+    _, _, _, _, info = env.step(np.array(5))  # 1x the TWAP size, crossing
+    assert "denials" not in info and info["filled"] > 0
 
 
 def test_passive_child_rests_and_is_replaced(lobster_files: tuple[str, str]) -> None:
@@ -340,3 +344,37 @@ def test_episode_result_reads_as_sb3_episode_stats(lobster_files: tuple[str, str
     d = res.to_dict()
     assert isinstance(d["remaining"], list) and len(d["remaining"]) == 6
     assert Path(env.config.market.message or "").exists()
+
+
+def test_limit_price_anchors_passive_mid_and_cross() -> None:
+    from tradelearn.execution.sim_obs import limit_price, read_quote
+
+    # asks 578.11 x100, 578.16 x9; bids 577.81 x100, 577.80 x100; tick one cent
+    snap = np.array([5781100, 100, 5778100, 100, 5781600, 9, 5778000, 100], dtype=np.int64)
+    quote = np.zeros(3)
+    assert read_quote(snap, quote) == 5779600.0
+    buy = [limit_price(snap, quote, 2, 1, 105.0, off, 100) for off in (-1.0, 0.0, 1.0)]
+    assert buy == [(5778100.0, False), (5779600.0, False), (5781600.0, True)]
+    sell = [limit_price(snap, quote, 2, -1, 50.0, off, 100) for off in (-1.0, 0.0, 1.0)]
+    assert sell == [(5781100.0, False), (5779600.0, False), (5778100.0, True)]
+    assert np.isnan(limit_price(snap, quote, 2, -1, 50.0, np.nan, 100)[0])
+
+
+@pytest.mark.parametrize("kind", ["replay", "agents"])
+def test_with_latency_replacing_a_resting_child_never_overfills(
+    kind: str, lobster_files: tuple[str, str]
+) -> None:
+    env = make(kind, lobster_files, parent_qty=200, latency_ns=(0, 200_000, 300_000))
+    for seed in range(3):
+        env.reset(seed=seed)
+        term, k = False, 0
+        info: dict[str, Any] = {}
+        while not term:  # re-post what is left passively, then cross with it
+            x = env.exec_state().remaining[0]
+            _, _, term, _, info = env.step(
+                env.action_from_child(x, "passive" if k < 4 else "cross")
+            )
+            assert "denials" not in info  # the cancel was confirmed before the new child
+            k += 1
+        res = info["episode"]
+        assert res.executed_qty == 200 and res.denials == 0
