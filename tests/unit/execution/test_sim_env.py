@@ -200,7 +200,8 @@ def test_rewards_sum_to_minus_shortfall_and_the_decomposition_adds_up(
         total, term = 0.0, False
         info: dict[str, Any] = {}
         while not term:
-            _, r, term, _, info = env.step(env.action_space.sample())
+            obs, r, term, _, info = env.step(env.action_space.sample())
+            assert env.observation_space.contains(obs)
             total += r
         res = info["episode"]
         assert isinstance(res, EpisodeResult)
