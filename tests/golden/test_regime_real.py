@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 
 from tradelearn.data.daily import load_daily
+from tradelearn.data.lobster import load_lobster
 from tradelearn.regime.adapt import AdaptConfig, compare_strategies, walk_forward
-from tradelearn.regime.features import daily_features
+from tradelearn.regime.features import daily_features, intraday_features, lobster_bars
 from tradelearn.regime.models import RegimeModel, seed_stability
 from tradelearn.risk.realized import VolData, vol_data
-from tradelearn.testing.realdata import real_path
+from tradelearn.testing.realdata import lobster_pair, real_path
 
 pytestmark = pytest.mark.shared_data
 
@@ -61,3 +62,21 @@ def test_sp500_refit_on_drift_when_walked_forward_from_2004_then_beats_static() 
     assert rows["drift"]["dm_p"] < 0.05 and rows["drift"]["diff_ci95"][1] < 0
     assert rows["periodic"]["dm_p"] < 0.01 and rows["periodic"]["diff_vs_static"] < 0
     assert 1 <= rows["drift"]["refits"] <= 10  # refits on alarms, not every month
+
+
+@pytest.mark.parametrize("sym", ["GOOG", "AAPL"])
+def test_lobster_day_bars_then_volume_is_every_execution_and_busy_regime_trades_more(
+    sym: str,
+) -> None:
+    day = load_lobster(*lobster_pair(sym, 1))
+    bars = lobster_bars(day, bar_s=60.0)
+    assert len(bars) == 390  # 09:30 to 16:00
+    ev = day.events
+    assert bars.volume.sum() == ev["qty"][np.isin(ev["event"], [4, 5])].sum()
+    assert np.all(bars.spread_bps > 0)
+    feats = intraday_features(bars, window=5)
+    m = RegimeModel("gmm", 2, seed=0).fit(feats.values)
+    # the more volatile state is also the busier one (log volume, feature 3)
+    assert m.means_[1, 3] > m.means_[0, 3] + 0.5
+    if sym == "GOOG":  # measured: 1.0 over 20 seeds (AAPL: min 0.82, reported, not asserted)
+        assert seed_stability(feats.values, "gmm", 2, range(20)).min >= 0.95

@@ -146,3 +146,19 @@ def test_experiment_smoke_run_then_results_json_and_report(
     assert res["adaptation"][0]["config"]["detector"] == "ph"
     assert (tmp_path / "report.html").stat().st_size > 10_000
     assert "stability:" in proc.stdout
+
+
+def test_intraday_on_the_goog_day_then_regimes_with_spread_and_volume(tmp_path: Path) -> None:
+    from tradelearn.testing.realdata import lobster_pair
+
+    msg, book = lobster_pair("GOOG", 1)
+    res = invoke(
+        "regime", "intraday", "--message", str(msg), "--orderbook", str(book), "--json",
+        "--report", str(tmp_path / "i.html"),
+    )  # fmt: skip
+    assert res.exit_code == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert out["symbol"] == "GOOG" and out["bars"] == 385
+    calm, busy = out["regimes"]
+    assert busy["volume_per_bar"] > calm["volume_per_bar"] and calm["spread_bps"] > 0
+    assert (tmp_path / "i.html").exists()

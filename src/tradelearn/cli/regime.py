@@ -3,7 +3,8 @@
 ``regime fit`` fits a regime model to a daily series' volatility and trend features and
 reports each regime (share, run length, volatility, trend), the current regime and,
 with ``--stability-seeds N``, how well labels agree across N seeds after alignment.
-``regime adapt`` runs the walk-forward comparison of a static volatility forecaster with
+``regime intraday`` does the same on one LOBSTER day's bars (volatility, trend, spread,
+volume). ``regime adapt`` runs the walk-forward comparison of a static volatility forecaster with
 periodic, refit-on-drift and regime-aware ones.
 """
 
@@ -159,6 +160,70 @@ def fit(
             )
         if report is not None:
             out_console.print(f"  report: {result['report']}")
+
+    run_guarded(body)
+
+
+@app.command("intraday")
+def intraday(
+    message: Annotated[str, typer.Option("--message", help="LOBSTER message file.")],
+    orderbook: Annotated[str, typer.Option("--orderbook", help="LOBSTER orderbook file.")],
+    model: ModelOpt = "gmm",
+    states: StatesOpt = 2,
+    seed: SeedOpt = 0,
+    bar_s: Annotated[float, typer.Option("--bar-s", help="Bar length in seconds.")] = 60.0,
+    window: Annotated[int, typer.Option("--window", help="Bars per rolling feature.")] = 5,
+    json_out: JsonOpt = False,
+    report: ReportOpt = None,
+) -> None:
+    """Regimes within one LOBSTER day from bar volatility, trend, spread and volume."""
+    from tradelearn.cli.common import resolve_input
+    from tradelearn.data.lobster import load_lobster
+    from tradelearn.regime.features import intraday_features, lobster_bars
+    from tradelearn.regime.models import RegimeModel
+    from tradelearn.regime.report import regime_section, regime_summary
+
+    def body() -> None:
+        _check(model, states)
+        if not bar_s > 0:
+            raise ConfigError(f"--bar-s must be > 0, actually: {bar_s}")
+        day = load_lobster(
+            resolve_input(message, "--message"), resolve_input(orderbook, "--orderbook")
+        )
+        feats = intraday_features(lobster_bars(day, bar_s=bar_s), window=window)
+        m = RegimeModel(model, states, seed=seed).fit(feats.values)
+        labels = m.predict(feats.values, causal=False)
+        per_year = 23_400.0 / bar_s  # bars per session: "annualised" figures are per day
+        rows = regime_summary(feats, labels, periods_per_year=per_year)
+        for r in rows:
+            k = r["regime"]
+            r.update(
+                spread_bps=float(np.exp(m.means_[k, 2])),
+                volume_per_bar=float(np.expm1(m.means_[k, 3])),
+            )
+        result: dict[str, Any] = {
+            "symbol": day.symbol,
+            "date": str(day.date),
+            "model": model,
+            "states": states,
+            "bars": len(feats),
+            "bar_s": bar_s,
+            "features": list(feats.names),
+            "units": "vol and trend per session (percent); spread at the state mean (bps)",
+            "regimes": rows,
+            "transmat": None if m.transmat_ is None else m.transmat_.tolist(),
+        }
+        if report is not None:
+            result["report"] = str(regime_section(feats, m, symbol=day.symbol).save(report))
+        if json_out:
+            emit_json(result)
+            return
+        out_console.print(f"{day.symbol} {day.date}: {model.upper()} K={states}, {len(feats)} bars")
+        for r in rows:
+            out_console.print(
+                f"  regime {r['regime']}: share {r['share']:.2f}, spread {r['spread_bps']:.2f} bps, "
+                f"volume {r['volume_per_bar']:.0f}/bar"
+            )
 
     run_guarded(body)
 
