@@ -68,6 +68,9 @@ class Args:
     """environment steps per agent (the budget usually stops training first)"""
     n_envs: int = 4
     """environment copies per training run"""
+    both_sides: bool = True
+    """train on buys and sells (half the copies each), so the agent cannot bet on the
+    training days' drift"""
     seed: int = 1
     """seed of the agents' networks and training episodes"""
     train_seed: int = 11
@@ -210,6 +213,7 @@ def run(args: Args) -> dict[str, Any]:
                 seed=args.seed,
                 time_budget_s=args.budget_s,
                 hyperparameters={"n_envs": args.n_envs},
+                both_sides=args.both_sides,
             )
             run_dir = out / f"{market}-{algo}"
             result = train(cfg, run_dir, progress=args.progress)

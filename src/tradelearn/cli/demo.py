@@ -79,6 +79,7 @@ def _execution_story(
             seed=seed,
             time_budget_s=budget_s,
             checkpoints=2,
+            both_sides=True,  # one replayed day: do not let PPO bet on its drift
         ),
         run_dir,
         progress=False,
@@ -95,7 +96,7 @@ def _execution_story(
         cmp.results,
         title="tradelearn demo: execution on held-out episodes",
         description=(
-            f"Replay of {mpath.name} with our trades' impact. PPO trained "
+            f"Replay of {mpath.name} with our trades' impact. PPO trained (buying and selling) "
             f"{trained.timesteps:,} steps ({train_s:.0f} s) on episodes starting "
             f"{train_window[0] / 3600:.2f}-{train_window[1] / 3600:.2f} h; VWAP's profile and "
             "AC's impact and volatility fitted there too; every policy then works the same "

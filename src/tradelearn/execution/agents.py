@@ -107,23 +107,32 @@ class ShortfallLog(BaseCallback):
 
 
 def make_exec_vec_env(
-    config: Any, n_envs: int, monitor_path: str | Path | None = None
+    config: Any,
+    n_envs: int,
+    monitor_path: str | Path | None = None,
+    *,
+    both_sides: bool = False,
 ) -> tuple[DummyVecEnv, MonitorLog | None]:
     """``n_envs`` monitored copies of the simulator environment in one process.
 
-    Stable-Baselines3 seeds them (copy ``i`` resets with ``seed + i``); returns the vector
+    Stable-Baselines3 seeds them (copy ``i`` resets with ``seed + i``); with
+    ``both_sides`` the odd copies work the opposite side of ``config``. Returns the vector
     environment and the monitor log to close after training.
     """
     from tradelearn.execution.sim_env import ExecutionEnv
 
     if n_envs < 1:
         raise ConfigError(f"n_envs must be at least 1, actually: {n_envs}")
+    if both_sides and n_envs < 2:
+        raise ConfigError(f"both sides need at least 2 environment copies, actually: {n_envs}")
     log = None if monitor_path is None else MonitorLog(monitor_path)
+    flipped = config.with_overrides(side=-config.side)
 
-    def make() -> gymnasium.Env[Any, Any]:
-        return ExecutionMonitor(ExecutionEnv(config), log)
+    def maker(i: int) -> Any:
+        cfg = flipped if both_sides and i % 2 == 1 else config
+        return lambda: ExecutionMonitor(ExecutionEnv(cfg), log)
 
-    return DummyVecEnv([make for _ in range(n_envs)]), log
+    return DummyVecEnv([maker(i) for i in range(n_envs)]), log
 
 
 @dataclass

@@ -350,6 +350,11 @@ class TrainConfig:
     time_budget_s: float | None = None
     """Stop training once this much wall-clock time has passed (``None``: no limit)."""
     grid: tuple[float, ...] = DEFAULT_GRID
+    both_sides: bool = False
+    """``tradelearn/Execution-v0`` only: half the environment copies buy, half sell. The
+    observations are signed by the side, so one agent serves both; a drift of the training
+    days then helps one half as much as it hurts the other, and the agent cannot learn to
+    bet on it (with one replayed day, it otherwise does)."""
 
     def __post_init__(self) -> None:
         if self.env_id not in ENV_IDS:
@@ -502,7 +507,9 @@ def train(config: TrainConfig, out: str | Path, *, progress: bool = True) -> Tra
         from tradelearn.execution.agents import ShortfallLog, make_exec_vec_env
 
         exec_cfg = config.exec_config()
-        env, closer = make_exec_vec_env(exec_cfg, n_envs, root / "monitor.csv")
+        env, closer = make_exec_vec_env(
+            exec_cfg, n_envs, root / "monitor.csv", both_sides=config.both_sides
+        )
         extra.append(ShortfallLog())
         label = f"{config.algo} {exec_cfg.market.kind}"
         env_record: dict[str, Any] = {"world": None, "env": exec_cfg.to_dict()}

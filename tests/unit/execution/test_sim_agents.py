@@ -105,3 +105,14 @@ def test_vwap_from_calibration_follows_the_profile(small: ExecEnvConfig) -> None
     vwap = build_policy("vwap", small, cal)
     assert isinstance(vwap, VWAP)
     np.testing.assert_allclose(vwap.profile, [0.4, 0.3, 0.1, 0.1, 0.1])
+
+
+def test_both_sides_alternates_the_copies_sides(small: ExecEnvConfig, tmp_path: Path) -> None:
+    from tradelearn.execution.agents import make_exec_vec_env
+
+    vec, log = make_exec_vec_env(small, 4, tmp_path / "m.csv", both_sides=True)
+    assert [e.unwrapped.config.side for e in vec.envs] == [-1, 1, -1, 1]  # type: ignore[attr-defined]
+    assert log is not None
+    log.close()
+    with pytest.raises(ConfigError, match="at least 2"):
+        make_exec_vec_env(small, 1, both_sides=True)
