@@ -35,7 +35,7 @@ def test_train_on_the_agent_market_then_evaluate_against_baselines(tmp_path: Pat
     proc = _run(
         "exec", "train", "--env", "tradelearn/Execution-v0", "--market", "agents",
         "--seed", "5", "--algo", "ppo", "--timesteps", "64", "--n-envs", "2",
-        "--out", str(model), "--json", *TINY,
+        "--both-sides", "--out", str(model), "--json", *TINY,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)
@@ -43,6 +43,7 @@ def test_train_on_the_agent_market_then_evaluate_against_baselines(tmp_path: Pat
     assert (model / "model.zip").is_file()
     saved = json.loads((model / "config.json").read_text())
     assert saved["env_id"] == "tradelearn/Execution-v0" and saved["env"]["n_steps"] == 5
+    assert saved["both_sides"] is True
     assert any((model / "tb").rglob("events.out.tfevents.*"))
     assert (model / "monitor.csv").read_text().startswith("timesteps,is_bps,reward,length")
 

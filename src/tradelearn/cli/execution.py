@@ -145,6 +145,12 @@ def train_cmd(
     participation: PartOpt = 0.02,
     parent_qty: QtyOpt = None,
     levels: LevelsOpt = 5,
+    both_sides: Annotated[
+        bool,
+        typer.Option(
+            "--both-sides", help="Execution-v0: half the copies buy, half sell (drift-neutral)."
+        ),
+    ] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
@@ -174,6 +180,7 @@ def train_cmd(
             seed=seed,
             hyperparameters=hyper,
             time_budget_s=time_budget_s,
+            both_sides=both_sides,
         )
         result = train(cfg, out, progress=progress)
         summary = {

@@ -196,6 +196,9 @@ def build_report(
         ax.plot(x, y, ".", ms=1.5, alpha=0.25, color=colors.get(name, "C0"))
         ys = _smooth(y, w)
         ax.plot(x[w - 1 :] if w > 1 and y.size >= w else x, ys, color=colors.get(name, "C0"))
+        lo, hi = np.nanpercentile(y, [2, 98]) if y.size else (0.0, 1.0)
+        if hi > lo:  # per-episode outliers would flatten the curve
+            ax.set_ylim(lo - 0.1 * (hi - lo), hi + 0.1 * (hi - lo))
         ax.set_xlabel("timesteps")
         ax.set_ylabel(label)
         report.figure(fig, caption=f"{name}: {label}")
