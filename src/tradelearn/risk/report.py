@@ -186,15 +186,14 @@ def interval_mids(tape: MarketTape, ends: np.ndarray) -> np.ndarray:
     return np.where(pos >= 0, mid, np.nan)
 
 
-def _top_k(s: np.ndarray, top: float) -> tuple[np.ndarray, int]:
-    """The ``ceil(top * n)`` highest finite scores (ties at the cutoff go to later intervals)
-    and how many intervals tie with the cutoff value."""
-    ok = np.flatnonzero(np.isfinite(s))
-    k = max(1, int(np.ceil(top * ok.size)))
-    order = ok[np.argsort(s[ok], kind="stable")]
-    flag = np.zeros(s.size, dtype=bool)
-    flag[order[-k:]] = True
-    return flag, int(np.sum(s[ok] == s[order[-k]]))
+def _top(s: np.ndarray, top: float) -> tuple[np.ndarray, int]:
+    """Intervals scoring at or above the ``ceil(top * n)``-th highest finite score (every
+    interval tied with the cutoff is included: the score cannot tell them apart) and the
+    count ``k``."""
+    ok = np.isfinite(s)
+    k = max(1, int(np.ceil(top * ok.sum())))
+    cutoff = np.sort(s[ok])[-k]
+    return ok & (s >= cutoff), k
 
 
 def anomaly_figure(
@@ -210,7 +209,7 @@ def anomaly_figure(
     below, each score's percentile averaged over ``smooth`` intervals.
 
     A capped score (the robust z saturates where the MAD is zero) can tie many intervals
-    at the cutoff; the legend says how many.
+    at the cutoff; all of them are marked and the legend says how many.
     """
     if not 0 < top < 1:
         raise ConfigError(f"top must lie in (0, 1), actually: {top}")
@@ -225,17 +224,18 @@ def anomaly_figure(
         ok = np.isfinite(s)
         if not ok.any():
             continue
-        flag, ties = _top_k(s, top)
-        tie_note = f", {ties} tied at the cutoff" if ties > 1 else ""
+        flag, want = _top(s, top)
+        n_flag = int(flag.sum())
+        note = f"{n_flag}" if n_flag == want else f"{n_flag} tied at the cutoff, for {want}"
         axes[0].scatter(
-            t[flag], mid[flag], s=14, marker=markers[k % 4], zorder=3,
-            label=f"{label}: top {top:.0%} ({int(flag.sum())}{tie_note})",
+            t[flag], mid[flag], s=14 if n_flag <= 3 * want else 3, marker=markers[k % 4],
+            zorder=3, label=f"{label}: top {top:.0%} ({note})",
         )  # fmt: skip
         rank = np.full(s.size, np.nan)
         rank[ok] = _pct_rank(s[ok])
         kernel = np.ones(smooth) / smooth
         axes[1].plot(t, np.convolve(rank, kernel, mode="same"), lw=0.7, label=label)
-    axes[0].set_ylabel("mid")
+    axes[0].set_ylabel("mid (source price units)")
     axes[0].set_title(f"{name}: anomaly scores on the price")
     axes[0].legend(loc="best", fontsize=8)
     axes[1].set_ylabel(f"percentile, {smooth}-interval mean")

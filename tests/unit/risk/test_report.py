@@ -131,15 +131,16 @@ def test_anomaly_figure_when_top_fraction_then_marks_that_many_intervals() -> No
         anomaly_figure(ends, mid, {"z": score}, top=1.5)
 
 
-def test_anomaly_figure_when_capped_score_ties_then_still_k_marks_and_ties_named() -> None:
+def test_anomaly_figure_when_capped_score_ties_then_all_ties_marked_and_named() -> None:
     n = 1000
     ends = np.arange(n, dtype=np.int64) * 1_000_000_000
     score = np.zeros(n)
     score[::10] = 50.0  # a capped robust z: 100 intervals tie at the cap
     fig = anomaly_figure(ends, np.linspace(1, 2, n), {"z": score}, top=0.01)
     pts = [c for c in fig.axes[0].collections if isinstance(c, PathCollection)]
-    assert len(pts[0].get_offsets()) == 10
-    assert "100 tied at the cutoff" in pts[0].get_label()
+    assert len(pts[0].get_offsets()) == 100
+    np.testing.assert_allclose(np.asarray(pts[0].get_offsets())[:, 0], np.arange(0, n, 10) / 60)
+    assert "100 tied at the cutoff, for 10" in pts[0].get_label()
 
 
 def test_anomaly_section_when_two_sources_then_one_table_two_figures() -> None:
