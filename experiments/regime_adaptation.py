@@ -1,6 +1,6 @@
 """Market regimes on the shared index series: label stability across seeds and adaptation.
 
-Run (a few minutes on one core)::
+Run (6.5 minutes on a busy 2-core machine, one thread)::
 
     OMP_NUM_THREADS=1 nice -n 5 .venv/bin/python experiments/regime_adaptation.py \\
         --out runs/regime_adaptation

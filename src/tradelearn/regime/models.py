@@ -81,6 +81,9 @@ class RegimeModel:
         Restarts; the fit with the highest likelihood is kept.
     max_iter
         EM iterations per restart.
+    tol
+        HMM only: EM stops when the total log-likelihood gains less than this (the
+        mixture keeps scikit-learn's default, 1e-3 per row).
     order_by
         Feature whose state means order the labels (0: volatility).
 
@@ -105,6 +108,7 @@ class RegimeModel:
         seed: int = 0,
         n_init: int = 3,
         max_iter: int = 200,
+        tol: float = 1e-4,
         order_by: int = 0,
     ) -> None:
         if kind not in MODEL_KINDS:
@@ -123,6 +127,9 @@ class RegimeModel:
         self.seed = int(seed)
         self.n_init = int(n_init)
         self.max_iter = int(max_iter)
+        if not tol > 0:
+            raise ConfigError(f"tol must be > 0, actually: {tol}")
+        self.tol = float(tol)
         self.order_by = int(order_by)
         self._est: Any = None
         self._perm = np.arange(self.n_states)  # label k is internal state _perm[k]
@@ -201,7 +208,7 @@ class RegimeModel:
                 n_components=self.n_states,
                 covariance_type="full",
                 n_iter=self.max_iter,
-                tol=1e-4,
+                tol=self.tol,
                 min_covar=_MIN_COVAR,
                 random_state=int(s),
             ).fit(z)

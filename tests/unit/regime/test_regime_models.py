@@ -123,3 +123,8 @@ def test_bad_parameters_and_data_then_named_errors() -> None:
         b.align(a)
     with pytest.raises(ConfigError, match="at least 2 seeds"):
         seed_stability(x, "gmm", 2, seeds=[0])
+
+
+def test_tol_when_not_positive_then_config_error() -> None:
+    with pytest.raises(ConfigError, match="tol must be > 0, actually: 0"):
+        RegimeModel("hmm", 2, tol=0.0)
