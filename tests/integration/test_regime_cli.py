@@ -162,3 +162,8 @@ def test_intraday_on_the_goog_day_then_regimes_with_spread_and_volume(tmp_path: 
     calm, busy = out["regimes"]
     assert busy["volume_per_bar"] > calm["volume_per_bar"] and calm["spread_bps"] > 0
     assert (tmp_path / "i.html").exists()
+
+
+def test_adapt_bad_monitor_then_exit_2_naming_it(daily_file: Path) -> None:
+    res = invoke("regime", "adapt", "--series", str(daily_file), "--monitor", "loss")
+    assert res.exit_code == 2 and "monitor must be one of" in res.stderr

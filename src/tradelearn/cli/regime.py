@@ -237,6 +237,9 @@ def adapt(
     ] = "2004-01-01",
     window: Annotated[int, typer.Option("--window", help="Rows per refit.")] = 1000,
     detector: Annotated[str, typer.Option("--detector", help="ph (Page-Hinkley) or adwin.")] = "ph",
+    monitor: Annotated[
+        str, typer.Option("--monitor", help="Detector input: abs_error (|z|) or error (z).")
+    ] = "abs_error",
     model: ModelOpt = "hmm",
     states: StatesOpt = 2,
     seed: SeedOpt = 0,
@@ -253,6 +256,7 @@ def adapt(
             start=start,
             window=window,
             detector=detector,
+            monitor=monitor,
             regime_kind=model,
             n_states=states,
             seed=seed,
@@ -277,7 +281,7 @@ def adapt(
             if "dm_p" in r:
                 lo, hi = r["diff_ci95"]
                 extra = (
-                    f"  diff {r['diff_vs_static']:+.4f} [{lo:+.4f}, {hi:+.4f}] DM p={r['dm_p']:.4f}"
+                    f"  diff {r['diff_vs_static']:+.4f} [{lo:+.4f}, {hi:+.4f}] DM p={r['dm_p']:.2g}"
                 )
             out_console.print(f"  {s:13s} QLIKE {r['qlike']:.4f}  refits {r['refits']:4d}{extra}")
 
