@@ -1,6 +1,6 @@
 """Daily cross-sectional alpha on the S&P 500 panel (2013-2018), yearly walk-forward.
 
-Run (about 20 minutes on one busy core)::
+Run (about 27 minutes on one core of a busy two-core machine)::
 
     OMP_NUM_THREADS=1 nice -n 5 .venv/bin/python experiments/alpha_daily.py --out runs/alpha_daily
 
