@@ -6,7 +6,12 @@ relative spread (spread blow-outs), top-of-book depth (depth collapse), message 
 
 * robust z-scores against the trailing window (median and MAD of the *previous*
   ``window`` intervals, so a score never sees its own or later data), combined as
-  :math:`\max(z_{spread}, -z_{depth}, z_{msgs}, |z_{flow}|)`;
+  :math:`\max(z_{spread}, -z_{depth}, z_{msgs}, |z_{flow}|)`. Message counts and trade
+  flow are discrete and often zero, so the MAD of a quiet window is often zero; the scale
+  then falls back to the mean absolute deviation, floored by the feature's resolution
+  (one message, one share, one tick), so every score is finite and a bigger departure
+  scores higher. The z are compressed by ``asinh``, not capped: a cap tied a third of
+  GOOG's seconds at the top;
 * an isolation forest (Liu, Ting and Zhou, 2008) fitted on the first part of the
   sample and then scoring each later interval as it arrives.
 
@@ -31,7 +36,7 @@ from __future__ import annotations
 import gzip
 import json
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +51,7 @@ from tradelearn.errors import ConfigError, DataError
 
 __all__ = [
     "FEATURES",
+    "RESOLUTION",
     "EarlyWarning",
     "MarketTape",
     "StreamingRobustZ",
@@ -55,12 +61,16 @@ __all__ = [
     "isolation_scores",
     "lobster_tape",
     "mbo_tape",
+    "one_unit_of_log1p",
+    "robust_scale",
     "robust_z",
+    "robust_z_features",
     "robust_z_score",
 ]
 
 FEATURES = ("log_spread", "log_depth", "log_msgs", "flow")
 _MAD_TO_SD = 1.4826
+_MEANAD_TO_SD = float(np.sqrt(np.pi / 2.0))
 
 
 @dataclass(frozen=True, eq=False)
@@ -119,51 +129,110 @@ def interval_features(
     return X, ret, ends
 
 
+Step = float | Callable[[np.ndarray], np.ndarray]
+"""A feature's resolution: a constant, or a function of the window's median."""
+
+
+def one_unit_of_log1p(med: np.ndarray) -> np.ndarray:
+    """Step of :math:`\\log(1 + n)` when the count ``n`` at the median grows by one.
+
+    :math:`\\log(n + 2) - \\log(n + 1) = \\log(1 + e^{-m})` with :math:`m = \\log(1 + n)`:
+    one message for ``log_msgs``, one share for ``log_depth``.
+    """
+    return np.log1p(np.exp(-np.asarray(med, dtype=np.float64)))
+
+
+#: Resolution of each column of :data:`FEATURES`. A spread cannot be narrower than one
+#: tick, so one tick on top of a one-tick spread (``log 2``) bounds the step of the log
+#: spread from above where the tick is unknown; a trade-flow imbalance of 1 is one fully
+#: one-sided interval.
+RESOLUTION: tuple[Step, ...] = (float(np.log(2.0)), one_unit_of_log1p, one_unit_of_log1p, 1.0)
+
+
 class StreamingRobustZ:
     """Robust z-score of each new value against the previous ``window`` values.
 
-    :math:`z_t = (x_t - \\mathrm{med}_{t-w..t-1}) / (1.4826\\,\\mathrm{MAD}_{t-w..t-1})`;
-    NaN until ``window`` values have been seen, and 0 where the MAD is zero and the value
-    equals the median (``+/-inf`` is capped at ``cap``).
+    Same numbers as :func:`robust_z_score` on the last ``window`` values; NaN until
+    ``window`` values have been seen.
     """
 
-    def __init__(self, window: int = 300, cap: float = 50.0) -> None:
+    def __init__(self, window: int = 300, resolution: Step = 0.0) -> None:
         if window < 3:
             raise ConfigError(f"window must be >= 3, actually: {window}")
-        self.window, self.cap = window, cap
+        self.window, self.resolution = window, resolution
         self._buf: deque[float] = deque(maxlen=window)
 
     def update(self, x: float) -> float:
         z = float("nan")
         if len(self._buf) == self.window:
-            z = float(robust_z_score(np.asarray(self._buf), x, self.cap))
+            z = float(robust_z_score(np.asarray(self._buf), x, self.resolution))
         self._buf.append(float(x))
         return z
 
 
-def robust_z_score(history: np.ndarray, x: float | np.ndarray, cap: float = 50.0) -> np.ndarray:
-    """Robust z of ``x`` against each row of ``history`` (last axis), capped at ``cap``."""
-    med = np.median(history, axis=-1)
-    mad = np.median(np.abs(history - med[..., None]), axis=-1) * _MAD_TO_SD
+def robust_scale(history: np.ndarray, resolution: Step = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    r"""Median and robust standard-deviation scale of each row of ``history`` (last axis).
+
+    The scale is :math:`1.4826\,\mathrm{MAD}`; where the MAD is zero (more than half the
+    window at one value, as with message counts or trade flow in quiet seconds) it falls
+    back to :math:`\sqrt{\pi/2}` times the mean absolute deviation from the median, and it
+    is never below :math:`\sqrt{\pi/2}\,\delta/w`, the mean absolute deviation the window
+    of ``w`` values would have if one of them were one resolution step :math:`\delta` off
+    the median. Both constants make the scale the standard deviation for normal data.
+    """
+    h = np.asarray(history, dtype=np.float64)
+    med = np.median(h, axis=-1)
+    absdev = np.abs(h - med[..., None])
+    mad = np.median(absdev, axis=-1) * _MAD_TO_SD
+    scale = np.where(mad > 0, mad, np.mean(absdev, axis=-1) * _MEANAD_TO_SD)
+    step = resolution(med) if callable(resolution) else np.full(med.shape, float(resolution))
+    if np.any(step < 0):
+        raise ConfigError(f"resolution must be >= 0, actually: {np.min(step)}")
+    floor = _MEANAD_TO_SD * step / h.shape[-1]
+    return med, np.maximum(scale, floor)
+
+
+def robust_z_score(
+    history: np.ndarray, x: float | np.ndarray, resolution: Step = 0.0
+) -> np.ndarray:
+    """Robust z of ``x`` against each row of ``history`` (last axis); see :func:`robust_scale`.
+
+    Finite wherever ``resolution`` is positive. With ``resolution=0`` a window of one
+    repeated value gives 0 for that value and ``+/-inf`` for any other.
+    """
+    med, scale = robust_scale(history, resolution)
     dev = np.asarray(x, dtype=np.float64) - med
     with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(mad > 0, dev / mad, np.where(dev == 0, 0.0, np.sign(dev) * np.inf))
-    return np.clip(z, -cap, cap)
+        return np.where(scale > 0, dev / scale, np.where(dev == 0, 0.0, np.sign(dev) * np.inf))
 
 
-def robust_z(x: np.ndarray, window: int = 300, cap: float = 50.0) -> np.ndarray:
+def robust_z(x: np.ndarray, window: int = 300, resolution: Step = 0.0) -> np.ndarray:
     """Vectorized :class:`StreamingRobustZ` over a whole series (same numbers)."""
     v = np.asarray(x, dtype=np.float64)
     z = np.full(v.shape, np.nan)
     if v.size > window:
         hist = sliding_window_view(v, window)[:-1]
-        z[window:] = robust_z_score(hist, v[window:], cap)
+        z[window:] = robust_z_score(hist, v[window:], resolution)
     return z
 
 
-def robust_z_features(X: np.ndarray, window: int = 300) -> tuple[np.ndarray, np.ndarray]:
-    """Robust z of every feature column and the combined score (see module)."""
-    Z = np.column_stack([robust_z(X[:, k], window) for k in range(X.shape[1])])
+def robust_z_features(
+    X: np.ndarray, window: int = 300, resolution: Sequence[Step] = RESOLUTION
+) -> tuple[np.ndarray, np.ndarray]:
+    """Robust z of every feature column, compressed by ``asinh``, and the combined score.
+
+    ``asinh`` is about ``z`` near zero and ``log(2|z|)`` in the tails: it bounds the
+    growth of the rare huge z (a departure from a window of one repeated value) without
+    flattening the upper tail, so intervals keep their order (see module).
+    """
+    if len(resolution) != X.shape[1]:
+        raise ConfigError(
+            f"resolution needs one step per feature column, expected: {X.shape[1]}, "
+            f"actually: {len(resolution)}"
+        )
+    Z = np.column_stack(
+        [np.arcsinh(robust_z(X[:, k], window, resolution[k])) for k in range(X.shape[1])]
+    )
     combined = np.max(np.column_stack([Z[:, 0], -Z[:, 1], Z[:, 2], np.abs(Z[:, 3])]), axis=1)
     return Z, combined
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from numpy.lib.stride_tricks import sliding_window_view
 
 from tradelearn.risk.anomaly import (
     MarketTape,
@@ -16,8 +17,11 @@ from tradelearn.risk.anomaly import (
     early_warning_auc,
     interval_features,
     isolation_scores,
+    one_unit_of_log1p,
+    robust_scale,
     robust_z,
     robust_z_features,
+    robust_z_score,
 )
 
 S = 1_000_000_000
@@ -25,9 +29,10 @@ S = 1_000_000_000
 
 def test_streaming_robust_z_equals_the_vectorized_one() -> None:
     x = np.random.default_rng(0).standard_t(3, 400)
-    stream = StreamingRobustZ(window=50)
+    x[100:160] = 0.25  # a flat stretch: the MAD is zero and the floor binds
+    stream = StreamingRobustZ(window=50, resolution=one_unit_of_log1p)
     z_stream = np.array([stream.update(v) for v in x])
-    assert np.allclose(z_stream, robust_z(x, 50), equal_nan=True)
+    assert np.allclose(z_stream, robust_z(x, 50, one_unit_of_log1p), equal_nan=True)
     assert np.isnan(z_stream[:50]).all()
 
 
@@ -39,11 +44,66 @@ def test_robust_z_does_not_look_ahead() -> None:
     assert robust_z(y, 30)[200] > 20  # the jump itself scores high
 
 
-def test_robust_z_with_flat_history_gives_zero_or_the_cap() -> None:
+def test_robust_z_of_a_flat_history_is_zero_or_infinite_without_a_resolution() -> None:
     x = np.r_[np.ones(20), 1.0, 2.0]
-    z = robust_z(x, 20, cap=50.0)
+    z = robust_z(x, 20)
     assert z[20] == 0.0
-    assert z[21] == 50.0
+    assert z[21] == np.inf
+
+
+def test_robust_z_of_a_flat_history_is_finite_and_scaled_by_one_resolution_step() -> None:
+    x = np.r_[np.ones(20), 1.0, 2.0, 4.0]
+    z = robust_z(x, 20, resolution=0.5)
+    # floor: the mean absolute deviation of 20 values with one of them 0.5 off the median
+    floor = np.sqrt(np.pi / 2) * 0.5 / 20
+    assert z[20] == 0.0
+    assert z[21] == pytest.approx(1.0 / floor)
+    assert np.isfinite(z[22]) and z[22] > z[21]  # no cap: a bigger departure scores higher
+
+
+def test_robust_z_falls_back_to_the_mean_absolute_deviation_when_the_mad_is_zero() -> None:
+    hist = np.r_[np.zeros(15), 1.0, 1.0, 2.0, 3.0, -1.0]  # 15 of 20 at the median: MAD 0
+    assert robust_scale(hist)[1] == pytest.approx(np.sqrt(np.pi / 2) * 8 / 20)
+    assert robust_z_score(hist, 4.0) == pytest.approx(4.0 / (np.sqrt(np.pi / 2) * 0.4))
+    normal = np.random.default_rng(6).normal(size=(200, 400))
+    # where the MAD is positive it is the scale, and both estimate the s.d. of normal data
+    assert np.median(robust_scale(normal)[1]) == pytest.approx(1.0, abs=0.03)
+    assert np.mean(np.abs(normal)) * np.sqrt(np.pi / 2) == pytest.approx(1.0, abs=0.01)
+
+
+def test_one_unit_of_log1p_is_one_more_message_at_the_median() -> None:
+    n = np.array([0.0, 1.0, 9.0])
+    assert one_unit_of_log1p(np.log1p(n)) == pytest.approx(np.log1p(n + 1) - np.log1p(n))
+
+
+def test_discrete_counts_with_zero_mad_score_finite_and_rank_distinct_bursts() -> None:
+    # a quiet feed: message counts mostly 0 (MAD 0 in nearly every window); spread, depth
+    # and flow ordinary. Message bursts must rank above the rest, untied.
+    rng = np.random.default_rng(7)
+    n = 3000
+    msgs = rng.poisson(0.3, n).astype(float)
+    flow = np.clip(rng.normal(0.0, 0.3, n), -1.0, 1.0)
+    X = np.column_stack([rng.normal(0.0, 0.1, n), rng.normal(5.0, 0.1, n), np.log1p(msgs), flow])
+    # one window apart, so that no burst sits in another's window
+    bursts = {400 + 320 * i: size for i, size in enumerate([5, 20, 80, 320, 1280, 5120])}
+    for t, size in bursts.items():
+        X[t, 2] = np.log1p(size)
+    Z, combined = robust_z_features(X, 300)
+    zero_mad = robust_scale(sliding_window_view(X[:, 2], 300)[:-1])[1]
+    assert np.mean(np.median(sliding_window_view(X[:, 2], 300)[:-1], axis=1) == 0) > 0.9
+    assert np.all(zero_mad > 0)
+    assert np.all(np.isfinite(Z[300:])) and np.all(np.isfinite(combined[300:]))
+    at = list(bursts)
+    assert np.unique(combined[at]).size == len(at)  # no two bursts tie (a cap tied them all)
+    # against one window whose MAD is zero, a bigger burst scores strictly higher
+    hist = X[at[-1] - 300 : at[-1], 2]
+    assert np.median(np.abs(hist - np.median(hist))) == 0
+    z = robust_z_score(hist, np.log1p(list(bursts.values())), one_unit_of_log1p)
+    assert np.all(np.isfinite(z)) and np.all(np.diff(z) > 0)
+    top = np.sort(combined[300:])[::-1][: len(at)]
+    assert set(np.flatnonzero(combined >= top[-1])) == set(at)  # the bursts are the top
+    k = int(0.01 * (n - 300))  # the top 1% holds few ties
+    assert np.unique(np.sort(combined[300:])[::-1][:k]).size >= k - 3
 
 
 def _tape() -> MarketTape:
