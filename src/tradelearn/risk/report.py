@@ -208,8 +208,8 @@ def anomaly_figure(
     """The mid price with each score's top ``top`` fraction of intervals marked on it, and
     below, each score's percentile averaged over ``smooth`` intervals.
 
-    A capped score (the robust z saturates where the MAD is zero) can tie many intervals
-    at the cutoff; all of them are marked and the legend says how many.
+    A score can tie several intervals at the cutoff (equal feature values give equal
+    scores); all of them are marked and the legend says how many.
     """
     if not 0 < top < 1:
         raise ConfigError(f"top must lie in (0, 1), actually: {top}")
