@@ -80,7 +80,8 @@ def evaluate(
             if cache_dir is None:
                 scores = scorer.score(unique)
             else:
-                scores = scorer.score_embeddings(cached_embed(unique, cache_dir, scorer.encoder))
+                # the encoder loads only on a cache miss
+                scores = scorer.score_embeddings(cached_embed(unique, cache_dir))
         else:
             scores = make_scorer(name).score(unique)
         label_of = {s: sc.label for s, sc in zip(unique, scores, strict=True)}
