@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
 import typer
 from rich.table import Table
 
-from tradelearn.book.fast import FastBook
-from tradelearn.book.replay import verify, verify_reference
 from tradelearn.cli.common import (
     emit_json,
     err_console,
@@ -22,11 +20,17 @@ from tradelearn.cli.common import (
 )
 from tradelearn.data.lobster import DEFAULT_TICK, LobsterDay, load_lobster
 
+if TYPE_CHECKING:
+    from tradelearn.book.fast import FastBook
+
 app = typer.Typer(help="The L3 order book: replay and verification.", no_args_is_help=True)
 
 
 def replay_throughput(events: np.ndarray, tick: int, repeats: int = 3) -> tuple[float, FastBook]:
     """Best-of-``repeats`` book-only replay time (compiled, warm) and the final book."""
+    # the compiled book loads on use: the rest of the command line starts without numba
+    from tradelearn.book.fast import FastBook
+
     warm = FastBook.for_events(events[: min(len(events), 1000)], tick)
     warm.apply(events[: min(len(events), 1000)])  # compiles (or loads the cache) outside the clock
     best = float("inf")
@@ -112,6 +116,8 @@ def replay(
             if opath is not None and verify_book:
                 assert day.book is not None
                 prog.update(task, description="verify")
+                from tradelearn.book.replay import verify, verify_reference
+
                 rep = verify(day.events, day.book, day.levels, tick)
                 prog.update(task, advance=1)
                 result.update(rep.to_dict())
