@@ -176,14 +176,6 @@ def test_missing_input_names_the_option(tmp_path: Path) -> None:
     assert proc.returncode != 0 and "--message" in proc.stderr
 
 
-def test_demo_runs_and_reports_zero_unexplained(tmp_path: Path) -> None:
-    result = run_json("demo", "--out", str(tmp_path / "demo"), "--seconds", "600", "--json")
-    assert result["verify"]["unexplained"] == 0
-    assert result["verify"]["rows_compared"] == result["messages"] - 1
-    assert (tmp_path / "demo" / "demo_report.json").exists()
-    assert {"stylized_facts", "twap_replay"} <= set(result)
-
-
 def test_data_dir_option_resolves_relative_paths() -> None:
     m, o = lobster_pair("GOOG", 1)
     root = m.parent.parent

@@ -10,7 +10,9 @@ import sys
 from pathlib import Path
 
 
-def test_demo_trains_ppo_and_reports_it_against_the_baselines(tmp_path: Path) -> None:
+def test_demo_verifies_the_book_trains_ppo_and_reports_it_against_the_baselines(
+    tmp_path: Path,
+) -> None:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1"}
     proc = subprocess.run(
         [
@@ -23,7 +25,12 @@ def test_demo_trains_ppo_and_reports_it_against_the_baselines(tmp_path: Path) ->
     assert proc.returncode == 0, proc.stderr
     lines = [line for line in proc.stdout.splitlines() if line.strip()]
     assert len(lines) == 1
-    ex = json.loads(lines[0])["execution"]
+    result = json.loads(lines[0])
+    assert result["verify"]["unexplained"] == 0
+    assert result["verify"]["rows_compared"] == result["messages"] - 1
+    assert (tmp_path / "demo" / "demo_report.json").exists()
+    assert {"stylized_facts", "twap_replay"} <= set(result)
+    ex = result["execution"]
     assert set(ex["policies"]) == {"twap", "vwap", "ac", "ppo:ppo"}
     assert ex["episodes"] == 4 and ex["train_timesteps"] >= 1500
     assert ex["policies"]["twap"]["outperformance_prob"] == 0.0

@@ -20,16 +20,7 @@ import typer
 from rich.panel import Panel
 from rich.table import Table
 
-from tradelearn.book.replay import verify
-from tradelearn.cli.book import replay_throughput
 from tradelearn.cli.common import emit_json, out_console, progress, resolve_input, run_guarded
-from tradelearn.data.lobster import load_lobster
-from tradelearn.data.store import Store
-from tradelearn.sim.generate import generate_day, write_day
-from tradelearn.sim.latency import ConstantLatency
-from tradelearn.sim.replay import ReplaySimulator
-from tradelearn.sim.stylized import session_open_ns, stylized_facts
-from tradelearn.sim.types import OrderRequest, ReportKind, TimeInForce
 
 NS = 1_000_000_000
 OPEN_S = 34_200.0
@@ -125,6 +116,11 @@ def _execution_story(
 
 
 def _twap_preview(events: np.ndarray, book: np.ndarray, tick: int) -> dict[str, Any]:
+    from tradelearn.sim.latency import ConstantLatency
+    from tradelearn.sim.replay import ReplaySimulator
+    from tradelearn.sim.stylized import session_open_ns
+    from tradelearn.sim.types import OrderRequest, ReportKind, TimeInForce
+
     """Buy 2,000 shares over 30 minutes from 11:00 in 30 slices at the best ask (IOC)."""
     sim = ReplaySimulator(
         events,
@@ -185,6 +181,14 @@ def demo(
     Almgren-Chriss on held-out later hours, with an HTML report."""
 
     def body() -> dict[str, Any]:
+        # the compiled book and simulator load here, so other commands start without them
+        from tradelearn.book.replay import verify
+        from tradelearn.cli.book import replay_throughput
+        from tradelearn.data.lobster import load_lobster
+        from tradelearn.data.store import Store
+        from tradelearn.sim.generate import generate_day, write_day
+        from tradelearn.sim.stylized import stylized_facts
+
         out.mkdir(parents=True, exist_ok=True)
         steps: dict[str, Any] = {}
         with progress(enabled=not json_out) as prog:
