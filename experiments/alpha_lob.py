@@ -34,7 +34,6 @@ every 4th afternoon event (about 17,600 GOOG and 14,500 AAPL rows).
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import datetime as dt
 import json
@@ -62,6 +61,7 @@ from tradelearn.alpha.labels import class_shares, fit_threshold
 from tradelearn.alpha.models.base import make_model
 from tradelearn.config import data_dir
 from tradelearn.data.lobster import load_lobster, midnight_ns
+from tradelearn.experiment_args import parse_dataclass_args
 
 NAME = "{sym}_2012-06-21_34200000_57600000_{kind}_{levels}.csv.gz"
 TABULAR = ("logreg", "lgbm", "rf", "svm")
@@ -113,18 +113,7 @@ class Args:
 
 
 def parse_args() -> Args:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
-    for f in dataclasses.fields(Args):
-        default = getattr(Args(), f.name)
-        kw: dict[str, Any] = {"default": default}
-        if isinstance(default, tuple):
-            kw["nargs"] = "*"
-            kw["type"] = type(default[0]) if default else str
-        else:
-            kw["type"] = type(default)
-        parser.add_argument(f"--{f.name.replace('_', '-')}", **kw)
-    ns = parser.parse_args()
-    return Args(**{k: tuple(v) if isinstance(v, list) else v for k, v in vars(ns).items()})
+    return parse_dataclass_args(Args, (__doc__ or "").split("\n")[0], help_from_docs=False)
 
 
 @dataclass

@@ -29,15 +29,11 @@ TWAP's.
 
 from __future__ import annotations
 
-import argparse
-import ast
-import inspect
-import itertools
 import json
 import os
 import platform
 import time
-from dataclasses import MISSING, asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +47,7 @@ from tradelearn.execution.exec_config import ExecEnvConfig, MarketConfig
 from tradelearn.execution.metrics import Evaluation, PolicySummary
 from tradelearn.execution.report import build_report
 from tradelearn.execution.train import TrainConfig, train
+from tradelearn.experiment_args import parse_dataclass_args
 
 GOOG = "lobster/GOOG_2012-06-21_34200000_57600000_{kind}_5.csv.gz"
 AAPL = "lobster/AAPL_2012-06-21_34200000_57600000_{kind}_1.csv.gz"
@@ -103,35 +100,8 @@ class Args:
     """show training progress bars"""
 
 
-def _field_docs(cls: type) -> dict[str, str]:
-    """The docstring under each dataclass field (CleanRL's self-documenting arguments)."""
-    tree = ast.parse(inspect.getsource(cls))
-    body = tree.body[0].body  # type: ignore[attr-defined]
-    docs = {}
-    for node, nxt in itertools.pairwise(body):
-        if (
-            isinstance(node, ast.AnnAssign)
-            and isinstance(nxt, ast.Expr)
-            and isinstance(node.target, ast.Name)
-            and isinstance(nxt.value, ast.Constant)
-        ):
-            docs[node.target.id] = str(nxt.value.value)
-    return docs
-
-
 def parse_args() -> Args:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    docs = _field_docs(Args)
-    for f in fields(Args):
-        default = f.default if f.default is not MISSING else None
-        flag = "--" + f.name.replace("_", "-")
-        if isinstance(default, bool):
-            parser.add_argument(
-                flag, action=argparse.BooleanOptionalAction, default=default, help=docs.get(f.name)
-            )
-        else:
-            parser.add_argument(flag, type=type(default), default=default, help=docs.get(f.name))
-    return Args(**vars(parser.parse_args()))
+    return parse_dataclass_args(Args, (__doc__ or "").splitlines()[0])
 
 
 def _lobster(template: str) -> dict[str, str]:

@@ -20,11 +20,10 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +34,7 @@ from sklearn.metrics import roc_auc_score
 
 from tradelearn.config import data_dir
 from tradelearn.data.daily import load_daily
+from tradelearn.experiment_args import parse_dataclass_args
 from tradelearn.sentiment.fusion import (
     daily_sentiment_features,
     join_next_day,
@@ -76,11 +76,7 @@ class Args:
 
 def parse_args(argv: list[str] | None = None) -> Args:
     """Parse ``--field value`` pairs into :class:`Args`."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    for f in fields(Args):
-        default = getattr(Args(), f.name)
-        parser.add_argument(f"--{f.name.replace('_', '-')}", type=type(default), default=default)
-    return Args(**vars(parser.parse_args(argv)))
+    return parse_dataclass_args(Args, __doc__.splitlines()[0], argv, help_from_docs=False)
 
 
 def score_all(name: str, texts: list[str], cache_dir: str) -> list[SentimentScore]:

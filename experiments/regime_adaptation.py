@@ -23,7 +23,6 @@ price, regime probabilities, the adaptation comparison).
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import os
@@ -38,6 +37,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 from tradelearn.config import data_dir
 from tradelearn.data.daily import load_daily
 from tradelearn.errors import ConfigError
+from tradelearn.experiment_args import parse_dataclass_args
 from tradelearn.regime.adapt import AdaptConfig, compare_strategies, walk_forward
 from tradelearn.regime.features import daily_features
 from tradelearn.regime.models import RegimeModel, seed_stability
@@ -86,21 +86,7 @@ class Args:
 
 
 def parse_args() -> Args:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
-    for f in dataclasses.fields(Args):
-        default = getattr(Args(), f.name)
-        kw: dict[str, Any] = {"default": default}
-        if isinstance(default, tuple):
-            kw["nargs"] = "*"
-            kw["type"] = str
-        else:
-            kw["type"] = type(default)
-        parser.add_argument(f"--{f.name.replace('_', '-')}", **kw)
-    ns = parser.parse_args()
-    values: dict[str, Any] = {
-        k: tuple(v) if isinstance(v, list) else v for k, v in vars(ns).items()
-    }
-    return Args(**values)
+    return parse_dataclass_args(Args, (__doc__ or "").split("\n")[0], help_from_docs=False)
 
 
 def load_series(name: str) -> VolData:

@@ -24,7 +24,6 @@ asks for (forecast against realized, VaR exceptions, anomaly scores on the price
 
 from __future__ import annotations
 
-import argparse
 import csv
 import dataclasses
 import glob
@@ -43,6 +42,7 @@ from tradelearn.config import data_dir
 from tradelearn.data.daily import load_daily
 from tradelearn.data.lobster import load_lobster
 from tradelearn.data.mbo import load_mbo, split_by_instrument
+from tradelearn.experiment_args import parse_dataclass_args
 from tradelearn.report.html import HtmlReport
 from tradelearn.risk import anomaly as an
 from tradelearn.risk import report as rr
@@ -96,21 +96,7 @@ class Args:
 
 
 def parse_args() -> Args:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    for f in dataclasses.fields(Args):
-        default = getattr(Args(), f.name)
-        kw: dict[str, Any] = {"default": default}
-        if isinstance(default, tuple):
-            kw["nargs"] = "*"
-            kw["type"] = float if default and isinstance(default[0], float) else str
-        else:
-            kw["type"] = type(default)
-        parser.add_argument(f"--{f.name.replace('_', '-')}", **kw)
-    ns = parser.parse_args()
-    values: dict[str, Any] = {
-        k: tuple(v) if isinstance(v, list) else v for k, v in vars(ns).items()
-    }
-    return Args(**values)
+    return parse_dataclass_args(Args, __doc__.split("\n")[0], help_from_docs=False)
 
 
 def write_csv(path: Path, header: list[str], rows: Any) -> None:

@@ -17,12 +17,12 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import json
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 from tradelearn.config import data_dir
+from tradelearn.experiment_args import parse_dataclass_args
 from tradelearn.sentiment.evaluate import evaluate, load_levels
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,11 +42,7 @@ class Args:
 
 def parse_args(argv: list[str] | None = None) -> Args:
     """Parse ``--field value`` pairs into :class:`Args`."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    for f in fields(Args):
-        default = getattr(Args(), f.name)
-        parser.add_argument(f"--{f.name.replace('_', '-')}", type=type(default), default=default)
-    return Args(**vars(parser.parse_args(argv)))
+    return parse_dataclass_args(Args, __doc__.splitlines()[0], argv, help_from_docs=False)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,15 +26,13 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import MISSING, asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +40,6 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np
 import torch
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from execution_heldout import _field_docs
 
 from tradelearn.alpha.features_lob import mid_price, split_book
 from tradelearn.config import data_dir
@@ -60,6 +55,7 @@ from tradelearn.execution.signals import (
 )
 from tradelearn.execution.sim_env import ExecutionEnv
 from tradelearn.execution.train import TrainConfig, train
+from tradelearn.experiment_args import parse_dataclass_args
 
 GOOG = "lobster/GOOG_2012-06-21_34200000_57600000_{kind}_10.csv.gz"
 
@@ -103,18 +99,7 @@ class Args:
 
 
 def parse_args() -> Args:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    docs = _field_docs(Args)
-    for f in fields(Args):
-        default = f.default if f.default is not MISSING else None
-        flag = "--" + f.name.replace("_", "-")
-        if isinstance(default, bool):
-            parser.add_argument(
-                flag, action=argparse.BooleanOptionalAction, default=default, help=docs.get(f.name)
-            )
-        else:
-            parser.add_argument(flag, type=type(default), default=default, help=docs.get(f.name))
-    return Args(**vars(parser.parse_args()))
+    return parse_dataclass_args(Args, (__doc__ or "").splitlines()[0])
 
 
 @contextmanager

@@ -19,12 +19,11 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import json
 import sys
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +33,7 @@ from sklearn.metrics import f1_score
 
 from tradelearn.config import data_dir
 from tradelearn.data.text import load_text
+from tradelearn.experiment_args import parse_dataclass_args
 from tradelearn.sentiment.head import SentimentHead, fit_head, save_head
 from tradelearn.sentiment.minilm import cached_embed
 from tradelearn.sentiment.scorer import LABELS
@@ -62,11 +62,7 @@ class Args:
 
 def parse_args(argv: list[str] | None = None) -> Args:
     """Parse ``--field value`` pairs into :class:`Args`."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    for f in fields(Args):
-        default = getattr(Args(), f.name)
-        parser.add_argument(f"--{f.name.replace('_', '-')}", type=type(default), default=default)
-    return Args(**vars(parser.parse_args(argv)))
+    return parse_dataclass_args(Args, __doc__.splitlines()[0], argv, help_from_docs=False)
 
 
 def stratified_split(
