@@ -13,7 +13,14 @@ import pytest
 
 from tradelearn.testing.realdata import real_path
 
-ENV = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+# a wide terminal: usage errors are drawn in a box that would wrap long temporary paths
+ENV = {
+    **os.environ,
+    "OMP_NUM_THREADS": "1",
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "COLUMNS": "400",
+}
 LABELS = {"negative", "neutral", "positive"}
 
 
